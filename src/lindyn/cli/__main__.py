@@ -1,0 +1,3 @@
+from lindyn.cli import main
+
+main()

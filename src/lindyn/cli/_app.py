@@ -1,0 +1,133 @@
+"""The command line: a mapping from arguments to a config, one library call, and a save."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="lindyn: learning dynamics of solvable networks, simulation next to theory.",
+)
+_err = Console(stderr=True)
+
+
+class InputError(Exception):
+    """Bad user input: printed as one line, exit code 2."""
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set: expected key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _config(experiment: str, sets: list[str], quick: bool, seeds: int | None):  # noqa: ANN202
+    import lindyn
+
+    try:
+        exp = lindyn.get(experiment)
+        config = exp.config(quick=quick).replace_from_strings(_parse_sets(sets))
+    except (lindyn.ConfigError, ValueError) as e:
+        raise InputError(str(e)) from None
+    if seeds is not None and seeds < 1:
+        raise InputError(f"seeds: must be an integer >= 1, got {seeds}")
+    return exp, config
+
+
+@app.command("list")
+def list_experiments() -> None:
+    """List the registered experiments, one line each."""
+    import lindyn
+
+    for name in lindyn.names():
+        typer.echo(f"{name:<10} {lindyn.get(name).summary}")
+
+
+@app.command()
+def run(
+    experiment: Annotated[str, typer.Argument(help="registered experiment (see `lindyn list`)")],
+    set_: Annotated[list[str], typer.Option("--set", help="config override key=value")] = [],  # noqa: B006
+    seeds: Annotated[int | None, typer.Option(help="number of simulated seeds")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder [runs/EXPERIMENT]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object to stdout")] = False,
+    quick: Annotated[bool, typer.Option(help="small sizes")] = False,
+) -> None:
+    """Simulate + predict + compare; write result.nc, figure.png and metrics.json."""
+    import lindyn
+
+    exp, config = _config(experiment, set_, quick, seeds)
+    with _err.status(f"running {exp.name} ...", spinner="dots"):
+        result = lindyn.run(exp, config, seeds=seeds)
+        paths = result.save(out or Path("runs") / exp.name)
+    if as_json:
+        typer.echo(json.dumps(result.payload(), allow_nan=False))
+    else:
+        _print_summary(result, paths)
+    if result.status != "ok":
+        _err.print(f"[red]{result.message}[/red]")
+        raise typer.Exit(1)
+
+
+def _print_summary(result, paths) -> None:  # noqa: ANN001
+    table = Table(title=f"{result.experiment}: {result.status}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.metrics.items():
+        table.add_row(key, f"{value:.4g}")
+    console = Console()
+    console.print(table)
+    for kind, path in paths.items():
+        console.print(f"{kind}: {path}")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("report"),
+    quick: Annotated[bool, typer.Option(help="small sizes (the demo)")] = False,
+    seeds: Annotated[int | None, typer.Option(help="seeds per experiment")] = None,
+) -> None:
+    """Run every registered experiment and write OUT/index.html."""
+    from lindyn.report import build_report
+
+    if seeds is not None and seeds < 1:
+        raise InputError(f"seeds: must be an integer >= 1, got {seeds}")
+    index = build_report(out, quick=quick, seeds=seeds)
+    typer.echo(str(index.resolve()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lindyn`` script; bad input exits 2 with one line on stderr."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="lindyn", standalone_mode=False)
+    except InputError as e:
+        print(f"lindyn: error: {e}", file=sys.stderr)
+        return 2
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        print("lindyn: aborted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the command-line parser's usage errors carry format_message()
+        if not hasattr(e, "format_message"):
+            raise
+        message = e.format_message()
+        if message:
+            print(f"lindyn: error: {message}", file=sys.stderr)
+        return int(getattr(e, "exit_code", 2))
+    return code if isinstance(code, int) else 0

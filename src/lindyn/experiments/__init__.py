@@ -1,0 +1,12 @@
+"""Experiments: one module per paper system, each a Config and simulate/predict/compare/figure."""
+
+from lindyn.experiments import linreg as linreg
+from lindyn.experiments import saxe as saxe
+from lindyn.experiments._common import ClockConfig as ClockConfig
+from lindyn.experiments._compare import curve_metrics as curve_metrics
+from lindyn.experiments._registry import Experiment as Experiment
+from lindyn.experiments._registry import get as get
+from lindyn.experiments._registry import names as names
+from lindyn.experiments._registry import register as register
+from lindyn.experiments._run import RunResult as RunResult
+from lindyn.experiments._run import run as run

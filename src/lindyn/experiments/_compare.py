@@ -1,0 +1,29 @@
+"""Agreement metrics between a simulation and a prediction on the same coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["curve_metrics"]
+
+
+def curve_metrics(sim: xr.Dataset, theory: xr.Dataset, variables: Iterable[str]) -> dict[str, float]:
+    r"""For each variable: relative L2 and maximum absolute gap of the seed mean to the theory.
+
+    ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over all times (and extra dims),
+    ``max_abs_<v>`` :math:`= \max|\bar s - \tau|`, and ``seed_std_<v>``, the largest standard
+    deviation over seeds (the scale the gap should be judged against).
+    """
+    if not np.array_equal(sim["time"].values, theory["time"].values):
+        raise ValueError("simulation and theory must share the time coordinate")
+    out: dict[str, float] = {}
+    for v in variables:
+        mean = sim[v].mean("seed").values
+        gap = mean - theory[v].values
+        out[f"rel_l2_{v}"] = float(np.linalg.norm(gap) / max(np.linalg.norm(theory[v].values), 1e-300))
+        out[f"max_abs_{v}"] = float(np.max(np.abs(gap)))
+        out[f"seed_std_{v}"] = float(np.max(sim[v].std("seed").values))
+    return out

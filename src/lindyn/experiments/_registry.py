@@ -1,0 +1,73 @@
+"""The experiment contract and the registry of experiments by name."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import xarray as xr
+from matplotlib.figure import Figure
+
+from lindyn._config import ConfigBase, ConfigError
+
+__all__ = ["Experiment", "register", "get", "names"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One paper system: a config class and the functions of the contract.
+
+    Attributes:
+        name: registry name (the CLI's ``EXPERIMENT``).
+        summary: one line for ``lindyn list``.
+        Config: the frozen, validated config class; ``Config()`` is the full-size default.
+        simulate: ``(config, seeds) -> Dataset`` with dims ``(seed, time, ...)``.
+        predict: ``config -> Dataset`` with dims ``(time, ...)``, same names and times.
+        compare: ``(sim, theory) -> {metric: float}``.
+        figure: ``(sim, theory) -> Figure``.
+        quick: field overrides for ``--quick`` (small sizes for the demo and the report).
+        seeds: default number of seeds.
+    """
+
+    name: str
+    summary: str
+    Config: type[ConfigBase]
+    simulate: Callable[..., xr.Dataset]
+    predict: Callable[[Any], xr.Dataset]
+    compare: Callable[[xr.Dataset, xr.Dataset], dict[str, float]]
+    figure: Callable[[xr.Dataset, xr.Dataset], Figure]
+    quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    seeds: int = 4
+
+    def config(self, *, quick: bool = False, **overrides: Any) -> Any:
+        """The default (or quick) config with ``overrides`` applied and validated."""
+        base = self.Config(**(dict(self.quick) if quick else {}))
+        return base.replace(**overrides) if overrides else base
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def register(experiment: Experiment) -> Experiment:
+    """Add an experiment to the registry (its name must be new)."""
+    if experiment.name in _REGISTRY:
+        raise ValueError(f"experiment {experiment.name!r} is already registered")
+    _REGISTRY[experiment.name] = experiment
+    return experiment
+
+
+def get(name: str) -> Experiment:
+    """The registered experiment ``name``.
+
+    Raises:
+        ConfigError: unknown name (the message lists the registered ones).
+    """
+    if name not in _REGISTRY:
+        raise ConfigError("experiment", f"unknown {name!r}; one of {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def names() -> tuple[str, ...]:
+    """Registered experiment names, sorted."""
+    return tuple(sorted(_REGISTRY))

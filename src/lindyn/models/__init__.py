@@ -1,0 +1,10 @@
+"""Finite networks: parameters, initialization, output, square loss and analytic gradient."""
+
+from lindyn.models._activations import ACTIVATIONS as ACTIVATIONS
+from lindyn.models._activations import activation as activation
+from lindyn.models._base import Model as Model
+from lindyn.models._committee import Committee as Committee
+from lindyn.models._deep import DeepLinear as DeepLinear
+from lindyn.models._deep import two_layer_linear as two_layer_linear
+from lindyn.models._diagonal import DiagonalLinear as DiagonalLinear
+from lindyn.models._diagonal import DiagonalParams as DiagonalParams

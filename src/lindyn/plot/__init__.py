@@ -1,0 +1,4 @@
+"""Figures: overlays of theory and simulation."""
+
+from lindyn.plot._overlay import new_figure as new_figure
+from lindyn.plot._overlay import overlay as overlay
