@@ -159,7 +159,9 @@ class ConfigBase:
         """A validated copy with ``changes`` (unknown keys raise :class:`ConfigError`)."""
         for key in changes:
             if key not in self.field_names():
-                raise ConfigError(key, f"unknown key; allowed keys: {', '.join(self.field_names())}")
+                raise ConfigError(
+                    key, f"unknown key; allowed keys: {', '.join(self.field_names())}"
+                )
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     def to_dict(self) -> dict[str, Any]:

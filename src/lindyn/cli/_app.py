@@ -36,7 +36,7 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _config(experiment: str, sets: list[str], quick: bool, seeds: int | None):  # noqa: ANN202
+def _config(experiment: str, sets: list[str], quick: bool, seeds: int | None):
     import lindyn
 
     try:
@@ -64,7 +64,9 @@ def run(
     set_: Annotated[list[str], typer.Option("--set", help="config override key=value")] = [],  # noqa: B006
     seeds: Annotated[int | None, typer.Option(help="number of simulated seeds")] = None,
     out: Annotated[Path | None, typer.Option(help="output folder [runs/EXPERIMENT]")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object to stdout")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print one JSON object to stdout")
+    ] = False,
     quick: Annotated[bool, typer.Option(help="small sizes")] = False,
 ) -> None:
     """Simulate + predict + compare; write result.nc, figure.png and metrics.json."""
@@ -83,7 +85,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _print_summary(result, paths) -> None:  # noqa: ANN001
+def _print_summary(result, paths) -> None:
     table = Table(title=f"{result.experiment}: {result.status}")
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -42,7 +42,9 @@ class ClockConfig(ConfigBase):
                 f"gradient descent, got {self.eta}",
             )
         if self.method == "gd" and self.t_max / self.eta > 1e7:
-            raise ConfigError("eta", f"t_max/eta must be <= 1e7 steps, got {self.t_max / self.eta:.3g}")
+            raise ConfigError(
+                "eta", f"t_max/eta must be <= 1e7 steps, got {self.t_max / self.eta:.3g}"
+            )
 
 
 def simulation_dataset(

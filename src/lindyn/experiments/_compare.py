@@ -10,7 +10,9 @@ import xarray as xr
 __all__ = ["curve_metrics"]
 
 
-def curve_metrics(sim: xr.Dataset, theory: xr.Dataset, variables: Iterable[str]) -> dict[str, float]:
+def curve_metrics(
+    sim: xr.Dataset, theory: xr.Dataset, variables: Iterable[str]
+) -> dict[str, float]:
     r"""For each variable: relative L2 and maximum absolute gap of the seed mean to the theory.
 
     ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over all times (and extra dims),
@@ -23,7 +25,9 @@ def curve_metrics(sim: xr.Dataset, theory: xr.Dataset, variables: Iterable[str])
     for v in variables:
         mean = sim[v].mean("seed").values
         gap = mean - theory[v].values
-        out[f"rel_l2_{v}"] = float(np.linalg.norm(gap) / max(np.linalg.norm(theory[v].values), 1e-300))
+        out[f"rel_l2_{v}"] = float(
+            np.linalg.norm(gap) / max(np.linalg.norm(theory[v].values), 1e-300)
+        )
         out[f"max_abs_{v}"] = float(np.max(np.abs(gap)))
         out[f"seed_std_{v}"] = float(np.max(sim[v].std("seed").values))
     return out

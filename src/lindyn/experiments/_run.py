@@ -56,8 +56,9 @@ class RunResult:
         out = Path(out)
         exp = get(self.experiment)
         paths = {
-            "result": save_groups({"simulation": self.simulation, "theory": self.theory},
-                                  out / "result.nc"),
+            "result": save_groups(
+                {"simulation": self.simulation, "theory": self.theory}, out / "result.nc"
+            ),
             "metrics": atomic_write_text(
                 out / "metrics.json", json.dumps(self.payload()["metrics"], indent=2) + "\n"
             ),

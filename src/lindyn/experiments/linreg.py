@@ -91,7 +91,11 @@ def predict(config: Config) -> xr.Dataset:
     )
     observables = {"train_loss": moments.train_loss, "test_error": moments.test_error}
     return trajectory(
-        observables, times, experiment=NAME, kind="theory", config=config.to_dict(),
+        observables,
+        times,
+        experiment=NAME,
+        kind="theory",
+        config=config.to_dict(),
         attrs={"status": "ok"},
     )
 

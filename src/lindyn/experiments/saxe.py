@@ -69,7 +69,9 @@ class Config(ClockConfig):
         if self.s_min > self.s_max:
             raise ConfigError("s_min", f"must be <= s_max = {self.s_max}, got {self.s_min}")
         if self.a0 >= self.s_min:
-            raise ConfigError("a0", f"must be < s_min = {self.s_min} (a small start), got {self.a0}")
+            raise ConfigError(
+                "a0", f"must be < s_min = {self.s_min} (a small start), got {self.a0}"
+            )
 
     def targets(self) -> np.ndarray:
         """The target singular values, decreasing."""
@@ -114,7 +116,10 @@ def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
     keys = jax.random.split(jax.random.key(0), seeds)
     solution = jax.jit(jax.vmap(lambda k: _run_one(config, k)))(keys)
     return simulation_dataset(
-        NAME, config, solution, extra_dims={"singular_values": ("mode",)},
+        NAME,
+        config,
+        solution,
+        extra_dims={"singular_values": ("mode",)},
         coords={"mode": np.arange(config.modes())},
     )
 

@@ -6,11 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 __all__ = ["overlay", "new_figure"]
 
@@ -28,8 +28,10 @@ def _curves(da: xr.DataArray, time_dim: str = "time") -> list[tuple[str, xr.Data
         return [("", da)]
     stacked = da.stack(_curve=extra)
     return [
-        (", ".join(f"{d}={v}" for d, v in zip(extra, np.atleast_1d(idx), strict=True)),
-         stacked.isel(_curve=i))
+        (
+            ", ".join(f"{d}={v}" for d, v in zip(extra, np.atleast_1d(idx), strict=True)),
+            stacked.isel(_curve=i),
+        )
         for i, idx in enumerate(stacked["_curve"].values)
     ]
 
@@ -53,8 +55,9 @@ def overlay(
         color = f"C{i % 10}"
         t_th, t_si = theory["time"].values, sim["time"].values
         mean, std = si.mean("seed").values, si.std("seed").values
-        ax.plot(t_th, th.values, "-", color=color, lw=3.2, alpha=0.45,
-                label=f"theory {name}".strip())
+        ax.plot(
+            t_th, th.values, "-", color=color, lw=3.2, alpha=0.45, label=f"theory {name}".strip()
+        )
         ax.plot(t_si, mean, "--", color=color, lw=1.3, label=f"simulation {name}".strip())
         ax.fill_between(t_si, mean - std, mean + std, color=color, alpha=0.2, lw=0)
     if logx:

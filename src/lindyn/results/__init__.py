@@ -5,6 +5,6 @@ from lindyn.results._dataset import provenance as provenance
 from lindyn.results._dataset import trajectory as trajectory
 from lindyn.results._io import atomic_write_text as atomic_write_text
 from lindyn.results._io import load as load
-from lindyn.results._io import save as save
 from lindyn.results._io import load_groups as load_groups
+from lindyn.results._io import save as save
 from lindyn.results._io import save_groups as save_groups

@@ -13,7 +13,7 @@ __all__ = ["save", "load", "save_groups", "load_groups", "atomic_write_text"]
 _ENGINE = "netcdf4"
 
 
-def _atomic(path: Path, write) -> Path:  # noqa: ANN001
+def _atomic(path: Path, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -36,6 +36,9 @@ def saxe_mode(s: np.ndarray, a0: float | np.ndarray, t: np.ndarray) -> np.ndarra
 
 
 def saxe_half_time(s: np.ndarray, a0: float) -> np.ndarray:
-    r"""Time at which :math:`u = s/2`: :math:`t_{1/2} = \frac{1}{2s}\ln\frac{s - a_0}{a_0} \approx \frac1{2s}\ln\frac{s}{a_0}`."""
+    r"""Time at which :math:`u = s/2`.
+
+    .. math:: t_{1/2} = \frac{1}{2s}\ln\frac{s - a_0}{a_0} \approx \frac1{2s}\ln\frac{s}{a_0}.
+    """
     s = np.asarray(s, np.float64)
     return np.log((s - a0) / a0) / (2.0 * s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,7 @@ def param_norms(params: Any) -> Array:
 
 def balancedness(layers: tuple[Array, ...]) -> tuple[Array, ...]:
     r""":math:`D_\ell = W_{\ell+1}^\top W_{\ell+1} - W_\ell W_\ell^\top`, conserved by gradient flow."""
-    return tuple(b.T @ b - a @ a.T for a, b in zip(layers[:-1], layers[1:], strict=True))
+    return tuple(b.T @ b - a @ a.T for a, b in itertools.pairwise(layers))
 
 
 def seed_keys(seeds: int, base: int = 0) -> Array:

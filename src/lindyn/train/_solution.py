@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -18,12 +19,13 @@ class Status:
     MAX_STEPS = 1
     DIVERGED = 2
 
-    MESSAGES = {
+    MESSAGES: ClassVar[dict[int, str]] = {
         OK: "ok",
-        MAX_STEPS: "the ODE solver stopped early (step budget exhausted or step size collapsed)",
+        MAX_STEPS: "the ODE solver stopped early (step budget exhausted or step size collapsed, "
+        "e.g. by a diverging flow)",
         DIVERGED: "diverged: non-finite values (NaN/inf) in the recorded observables",
     }
-    NAMES = {OK: "ok", MAX_STEPS: "not_converged", DIVERGED: "diverged"}
+    NAMES: ClassVar[dict[int, str]] = {OK: "ok", MAX_STEPS: "not_converged", DIVERGED: "diverged"}
 
 
 class Solution(NamedTuple):
@@ -41,9 +43,14 @@ class Solution(NamedTuple):
 
 
 def status_code(observables: dict[str, Array], solver_ok: Array | bool = True) -> Array:
-    """DIVERGED if any observable is non-finite, else MAX_STEPS if the solver failed, else OK."""
-    finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(v)) for v in observables.values()]))
-    return jnp.where(finite, jnp.where(solver_ok, Status.OK, Status.MAX_STEPS), Status.DIVERGED)
+    """MAX_STEPS if the ODE solver failed, else DIVERGED if any observable is non-finite, else OK.
+
+    A failed solve fills the records after the failure with inf, so the solver's own verdict
+    comes first.
+    """
+    leaves = jax.tree_util.tree_leaves(observables)
+    finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(v)) for v in leaves]))
+    return jnp.where(solver_ok, jnp.where(finite, Status.OK, Status.DIVERGED), Status.MAX_STEPS)
 
 
 class TrainingError(RuntimeError):

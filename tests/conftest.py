@@ -1,0 +1,21 @@
+"""Strict test settings: float64 on (importing lindyn enables it), warnings are errors (pyproject)."""
+
+import jax
+import numpy as np
+import pytest
+
+import lindyn  # noqa: F401  (enables x64)
+
+# One dtype-keyed tolerance table for "equal up to floating point" checks.
+TOLERANCE = {np.dtype("float64"): 1e-10, np.dtype("float32"): 1e-4}
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    assert jax.config.jax_enable_x64
+    yield
+
+
+def tol(x) -> float:
+    """The tolerance of the dtype of ``x``."""
+    return TOLERANCE[np.asarray(x).dtype]

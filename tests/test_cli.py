@@ -1,0 +1,81 @@
+"""The command line as a user types it (subprocesses), including bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import lindyn
+
+
+def _lindyn(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "lindyn.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_list():
+    res = _lindyn("list")
+    assert res.returncode == 0
+    assert [line.split()[0] for line in res.stdout.splitlines()] == list(lindyn.names())
+
+
+def test_run_json_schema(tmp_path):
+    res = _lindyn("run", "saxe", "--json", "--quick", "--seeds", "2", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)  # exactly one JSON object on stdout
+    assert set(doc) >= {"experiment", "config", "status", "metrics", "theory", "simulation"}
+    assert doc["experiment"] == "saxe" and doc["status"] == "ok"
+    assert doc["config"]["num_times"] == 80
+    n = len(doc["theory"]["time"])
+    assert n == len(doc["simulation"]["time"]) == 80
+    for obs in ("singular_values", "train_loss"):
+        assert len(doc["theory"][obs]) == n
+        assert set(doc["simulation"][obs]) == {"mean", "std"}
+        assert len(doc["simulation"][obs]["mean"]) == n
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {
+        "result.nc",
+        "figure.png",
+        "metrics.json",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["run", "saxe", "--set", "a0=-1"], "a0"),
+        (["run", "saxe", "--set", "nope=1"], "nope"),
+        (["run", "saxe", "--set", "width=2.5"], "width"),
+        (["run", "saxe", "--set", "method=rk4"], "method"),
+        (["run", "saxe", "--set", "a0"], "--set"),
+        (["run", "linreg", "--set", "method=gd", "--set", "eta=5"], "eta"),
+        (["run", "saxe", "--seeds", "0"], "seeds"),
+        (["run", "nonexistent"], "experiment"),
+        (["report", "--seeds", "-1"], "seeds"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, field):
+    res = _lindyn(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], res.stderr
+    assert res.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_quick(tmp_path):
+    res = _lindyn("report", "--quick", "--seeds", "2", "--out", str(tmp_path / "rep"))
+    assert res.returncode == 0, res.stderr
+    index = tmp_path / "rep" / "index.html"
+    assert res.stdout.strip() == str(index.resolve())
+    page = index.read_text()
+    for name in lindyn.names():
+        assert f'src="{name}/figure.png"' in page
+        assert (tmp_path / "rep" / name / "figure.png").exists()
+    summary = json.loads(page.split('id="summary">')[1].split("</script>")[0])
+    assert summary == {name: "ok" for name in lindyn.names()}

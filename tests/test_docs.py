@@ -1,0 +1,36 @@
+"""The README's Python example and the docstring examples run as tests."""
+
+import doctest
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import lindyn.data._gaussian
+import lindyn.experiments._run
+import lindyn.train._flow
+import lindyn.train._observe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_example_runs(tmp_path):
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "runs" / "saxe" / "figure.png").exists()
+
+
+@pytest.mark.parametrize(
+    "module",
+    [lindyn.train._flow, lindyn.train._observe, lindyn.experiments._run, lindyn.data._gaussian],
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
