@@ -15,6 +15,13 @@ from lindyn.train._solution import Solution, status_code
 __all__ = ["gradient_flow"]
 
 
+def _scale(params: Any) -> Array:
+    """Largest root-mean-square leaf (1 if all leaves vanish)."""
+    rms = jnp.stack([jnp.sqrt(jnp.mean(leaf**2)) for leaf in jax.tree_util.tree_leaves(params)])
+    top = jnp.max(rms)
+    return jnp.where(top > 0, top, 1.0)
+
+
 def gradient_flow(
     grad_fn: Callable[[Any], Any],
     params0: Any,
@@ -23,7 +30,7 @@ def gradient_flow(
     observe: Callable[[Any], dict[str, Array]],
     solver: diffrax.AbstractSolver | None = None,
     rtol: float = 1e-8,
-    atol: float = 1e-10,
+    atol: float | None = None,
     max_steps: int = 200_000,
 ) -> Solution:
     r"""Solve :math:`\dot\theta = -\nabla\mathcal L(\theta)` and record observables.
@@ -39,7 +46,10 @@ def gradient_flow(
         save_times: increasing times, the first is the start time (usually 0).
         observe: parameters -> dict of arrays to record.
         solver: a diffrax solver; ``Tsit5()`` by default (5th order, explicit).
-        rtol, atol: tolerances of the step-size controller.
+        rtol: relative tolerance of the step-size controller.
+        atol: absolute tolerance; by default ``1e-4 * rtol`` times the largest root-mean-square
+            leaf of ``params0``, so that a start at scale :math:`\alpha = 10^{-8}` is resolved
+            (a fixed ``atol`` would swallow the whole plateau, where all parameters are tiny).
         max_steps: step budget; exhausting it gives status ``MAX_STEPS``.
 
     Returns:
@@ -53,6 +63,8 @@ def gradient_flow(
         True
     """
     save_times = jnp.asarray(save_times, dtype=jnp.float64)
+    if atol is None:
+        atol = 1e-4 * rtol * _scale(params0)
     term = diffrax.ODETerm(lambda t, y, args: jax.tree_util.tree_map(jnp.negative, grad_fn(y)))
     sol = diffrax.diffeqsolve(
         term,

@@ -1,0 +1,49 @@
+"""Gradient flow from a tiny initialization (alpha = 1e-8): long plateaus, exact escape times."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from lindyn.models import DiagonalLinear
+from lindyn.train import gradient_flow
+
+
+def _exact_time_to(beta: float, s: float, alpha: float) -> float:
+    r"""Time for :math:`\dot\beta = -2\sqrt{\beta^2+\alpha^4}(\beta - s)` to go from 0 to ``beta``.
+
+    With :math:`\beta = \alpha^2\sinh x` the integrand is smooth: :math:`dx / (2(s - \alpha^2\sinh x))`.
+    """
+    a2 = alpha**2
+    value, _ = quad(
+        lambda x: 0.5 / (s - a2 * np.sinh(x)),
+        0.0,
+        np.arcsinh(beta / a2),
+        epsabs=0,
+        epsrel=1e-12,
+        limit=200,
+    )
+    return value
+
+
+@pytest.mark.parametrize("alpha", [1e-2, 1e-8])
+def test_dln_escapes_plateau_at_the_exact_time(alpha):
+    """Orthogonal design: each coordinate follows the 1-D flow; check beta at the exact half time."""
+    s = np.array([2.0, 1.0, 0.5])
+    model = DiagonalLinear(3, alpha)
+    X, y = jnp.eye(3), jnp.asarray(s)
+    half = np.array([_exact_time_to(si / 2, si, alpha) for si in s])
+    order = np.argsort(half)
+    times = np.concatenate([[0.0], half[order], [2 * half.max()]])
+    sol = gradient_flow(
+        lambda p: model.grad(p, X, y, scale=1.0),
+        model.init(),
+        times,
+        observe=lambda p: {"beta": model.beta(p)},
+    )
+    assert int(sol.status) == 0
+    beta = np.asarray(sol.observables["beta"])
+    at_half = beta[1 + np.arange(3), order]
+    np.testing.assert_allclose(at_half, s[order] / 2, rtol=1e-5)
+    # the plateau lasts ~ ln(1/alpha^2) / (2 s): half times grow logarithmically
+    np.testing.assert_allclose(half * 2 * s / np.log(s / alpha**2), 1.0, rtol=0.2)
