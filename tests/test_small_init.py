@@ -47,3 +47,16 @@ def test_dln_escapes_plateau_at_the_exact_time(alpha):
     np.testing.assert_allclose(at_half, s[order] / 2, rtol=1e-5)
     # the plateau lasts ~ ln(1/alpha^2) / (2 s): half times grow logarithmically
     np.testing.assert_allclose(half * 2 * s / np.log(s / alpha**2), 1.0, rtol=0.2)
+
+
+def test_pm_and_uv_parametrizations_are_one_flow():
+    """'pm' at scale alpha and time t equals 'uv' at scale sqrt(2) alpha and time 2t."""
+    rng = np.random.default_rng(0)
+    X, y = jnp.asarray(rng.normal(size=(5, 8))), jnp.asarray(rng.normal(size=5))
+    pm, uv = DiagonalLinear(8, 0.3, "pm"), DiagonalLinear(8, np.sqrt(2) * 0.3, "uv")
+    t = jnp.array([0.0, 0.5, 1.0, 3.0])
+    a = gradient_flow(lambda p: pm.grad(p, X, y), pm.init(), t, observe=lambda p: {"b": pm.beta(p)})
+    b = gradient_flow(
+        lambda p: uv.grad(p, X, y), uv.init(), 2 * t, observe=lambda p: {"b": uv.beta(p)}
+    )
+    np.testing.assert_allclose(a.observables["b"], b.observables["b"], atol=1e-7)

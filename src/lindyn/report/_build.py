@@ -1,0 +1,47 @@
+"""Run every registered experiment and write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lindyn.experiments import RunResult, get, names, run
+from lindyn.report._html import write_index
+
+__all__ = ["build_report"]
+
+
+def build_report(
+    out: str | Path,
+    *,
+    quick: bool = False,
+    seeds: int | None = None,
+    experiments: tuple[str, ...] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run the experiments (all registered ones by default) and write ``out/index.html``.
+
+    Each experiment's ``result.nc``, ``figure.png`` and ``metrics.json`` go to
+    ``out/<experiment>/``. A progress bar on stderr shows which experiment is running.
+
+    Returns:
+        The path of ``index.html``.
+    """
+    out = Path(out)
+    chosen = experiments or names()
+    results: list[RunResult] = []
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=not progress) as bar:
+        task = bar.add_task("report", total=len(chosen))
+        for name in chosen:
+            bar.update(task, description=f"report: {name}")
+            exp = get(name)
+            result = run(exp, exp.config(quick=quick), seeds=seeds)
+            result.save(out / name)
+            results.append(result)
+            bar.advance(task)
+    return write_index(out, results, quick=quick)

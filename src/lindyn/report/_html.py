@@ -1,0 +1,79 @@
+"""The HTML report: every experiment's figure, config and agreement metrics on one page."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lindyn.experiments import RunResult, get
+from lindyn.results import atomic_write_text
+
+__all__ = ["write_index"]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; font-size: 90%; margin: .5em 1em .5em 0; }
+td, th { border: 1px solid #ddd; padding: .2em .6em; text-align: left; }
+.ok { color: #187018; } .bad { color: #b00020; font-weight: bold; }
+.row { display: flex; flex-wrap: wrap; align-items: flex-start; }
+pre { white-space: pre-wrap; font-size: 85%; background: #f7f7f7; padding: .5em; }
+img { max-width: 100%; border: 1px solid #eee; }
+"""
+
+
+def _table(rows: dict, fmt=str) -> str:  # noqa: ANN001
+    body = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(fmt(v))}</td></tr>"
+        for k, v in rows.items()
+    )
+    return f"<table>{body}</table>"
+
+
+def _number(v: object) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def _section(result: RunResult) -> str:
+    cls = "ok" if result.status == "ok" else "bad"
+    exp = get(result.experiment)
+    seeds = result.simulation.sizes["seed"]
+    caption = (
+        f"{exp.summary}. Theory solid, simulation dashed with mean ± std over {seeds} seeds."
+        if result.status == "ok"
+        else result.message
+    )
+    conventions = inspect.getdoc(sys.modules[exp.simulate.__module__]) or ""
+    return f"""
+<h2 id="{result.experiment}">{html.escape(result.experiment)}
+  <span class="{cls}">[{html.escape(result.status)}]</span></h2>
+<p>{html.escape(caption)}</p>
+<details><summary>conventions</summary><pre>{html.escape(conventions)}</pre></details>
+<img src="{result.experiment}/figure.png" alt="{result.experiment} figure">
+<div class="row">
+  <div><h3>config</h3>{_table(result.config.to_dict(), _number)}</div>
+  <div><h3>agreement</h3>{_table(result.metrics, _number)}</div>
+</div>
+<p><a href="{result.experiment}/result.nc">result.nc</a> ·
+   <a href="{result.experiment}/metrics.json">metrics.json</a></p>
+"""
+
+
+def write_index(out: Path, results: Sequence[RunResult], *, quick: bool) -> Path:
+    """Write ``out/index.html`` for results already saved under ``out/<experiment>/``."""
+    sizes = "quick sizes" if quick else "full sizes"
+    toc = " · ".join(f'<a href="#{r.experiment}">{r.experiment}</a>' for r in results)
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>lindyn report</title><style>{_STYLE}</style></head>
+<body><h1>lindyn report</h1>
+<p>Every registered experiment at {sizes}: simulation and theory of the same configuration.</p>
+<p>{toc}</p>
+{"".join(_section(r) for r in results)}
+<script type="application/json" id="summary">{json.dumps({r.experiment: r.status for r in results})}</script>
+</body></html>
+"""
+    return atomic_write_text(out / "index.html", page)
