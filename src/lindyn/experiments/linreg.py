@@ -125,5 +125,6 @@ EXPERIMENT = register(
         compare=compare,
         figure=figure,
         quick={"n": 100, "d": 50, "num_times": 40},
+        seeds=16,
     )
 )
