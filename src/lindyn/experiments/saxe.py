@@ -154,6 +154,9 @@ def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
     fig, (a, b) = new_figure(2)
     learned = sim["mode"].values[: int(np.sum(theory["singular_values"].values[-1] > 0))]
     overlay(a, sim.sel(mode=learned), theory.sel(mode=learned), "singular_values")
+    for i, t_half in enumerate(np.atleast_1d(theory.attrs["half_times"])):
+        a.axvline(t_half, ls=":", lw=1, color=f"C{i}")
+    a.set_title("dotted: t½ = ln((s - a0)/a0) / (2s)", fontsize=9)
     overlay(b, sim, theory, "train_loss", logy=True)
     fig.suptitle("two-layer linear network: mode-by-mode learning (Saxe et al. 2014)")
     fig.tight_layout()

@@ -33,8 +33,12 @@ def build_report(
     chosen = experiments or names()
     results: list[RunResult] = []
     console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, disable=not progress) as bar:
         task = bar.add_task("report", total=len(chosen))
         for name in chosen:

@@ -6,7 +6,7 @@ import html
 import inspect
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lindyn.experiments import RunResult, get
@@ -26,7 +26,7 @@ img { max-width: 100%; border: 1px solid #eee; }
 """
 
 
-def _table(rows: dict, fmt=str) -> str:  # noqa: ANN001
+def _table(rows: Mapping[str, object], fmt: Callable[[object], str] = str) -> str:
     body = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(fmt(v))}</td></tr>"
         for k, v in rows.items()
