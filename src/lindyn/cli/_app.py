@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lindyn._config import ConfigBase
+    from lindyn.experiments import Experiment, RunResult
 
 __all__ = ["app", "main"]
 
@@ -36,7 +40,10 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _config(experiment: str, sets: list[str], quick: bool, seeds: int | None):
+def _config(
+    experiment: str, sets: list[str], quick: bool, seeds: int | None
+) -> tuple[Experiment, ConfigBase]:
+    """The experiment and its validated config, or :class:`InputError`."""
     import lindyn
 
     try:
@@ -85,7 +92,7 @@ def run(
         raise typer.Exit(1)
 
 
-def _print_summary(result, paths) -> None:
+def _print_summary(result: RunResult, paths: dict[str, Path]) -> None:
     table = Table(title=f"{result.experiment}: {result.status}")
     table.add_column("metric")
     table.add_column("value", justify="right")

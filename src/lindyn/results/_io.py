@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import xarray as xr
@@ -13,7 +14,8 @@ __all__ = ["save", "load", "save_groups", "load_groups", "atomic_write_text"]
 _ENGINE = "netcdf4"
 
 
-def _atomic(path: Path, write) -> Path:
+def _atomic(path: Path, write: Callable[[str], object]) -> Path:
+    """Run ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
