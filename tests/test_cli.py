@@ -56,7 +56,11 @@ def test_run_json_schema(tmp_path):
         (["run", "linreg", "--set", "method=gd", "--set", "eta=5"], "eta"),
         (["run", "saxe", "--seeds", "0"], "seeds"),
         (["run", "nonexistent"], "experiment"),
+        (["run", "saxe", "--set", "t_max=inf"], "t_max"),
+        (["run", "saxe", "--set", "rank=2", "--set", "rank=3"], "rank"),
+        (["run", "linreg", "--set", "data_seed=99999999999"], "data_seed"),
         (["report", "--seeds", "-1"], "seeds"),
+        (["show", "nonexistent"], "experiment"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, field):
@@ -68,6 +72,39 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, fiel
     assert list(tmp_path.iterdir()) == []
 
 
+def test_out_must_be_a_folder(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    res = _lindyn("run", "saxe", "--quick", "--out", str(tmp_path / "taken"))
+    assert res.returncode == 2 and "--out" in res.stderr and res.stdout == ""
+    assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_show_lists_keys_with_ranges():
+    res = _lindyn("show", "saxe")
+    assert res.returncode == 0
+    for key in lindyn.get("saxe").Config.field_names():
+        assert key in res.stdout
+    assert "(0, inf)" in res.stdout
+
+
+def test_integer_keys_accept_exponent_notation(tmp_path):
+    res = _lindyn(
+        "run",
+        "linreg",
+        "--quick",
+        "--json",
+        "--seeds",
+        "2",
+        "--set",
+        "n=1e2",
+        "--out",
+        str(tmp_path),
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["config"]["n"] == 100
+
+
+@pytest.mark.slow
 def test_report_quick(tmp_path):
     res = _lindyn("report", "--quick", "--seeds", "2", "--out", str(tmp_path / "rep"))
     assert res.returncode == 0, res.stderr

@@ -2,8 +2,7 @@ import dataclasses
 
 import pytest
 
-from lindyn import ConfigError
-from lindyn._config import ConfigBase, param
+from lindyn import ConfigBase, ConfigError, param
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +28,7 @@ def test_defaults_and_coercion():
         ({"n": 0}, "n", "[1, inf)"),
         ({"alpha": 0.0}, "alpha", "(0, inf)"),
         ({"alpha": float("nan")}, "alpha", "nan"),
+        ({"alpha": float("inf")}, "alpha", "finite"),
         ({"kind": "c"}, "kind", "one of a, b"),
         ({"n": 2.5}, "n", "type int"),
         ({"flag": 1}, "flag", "type bool"),
@@ -45,6 +45,9 @@ def test_bad_values_name_field_and_range(kwargs, field, fragment):
 def test_from_strings():
     cfg = Toy().replace_from_strings({"n": "4", "alpha": "0.5", "flag": "true", "kind": "b"})
     assert (cfg.n, cfg.alpha, cfg.flag, cfg.kind) == (4, 0.5, True, "b")
+    assert Toy().replace_from_strings({"n": "1e1"}).n == 10
+    with pytest.raises(ConfigError, match="type int"):
+        Toy().replace_from_strings({"n": "2.5"})
     with pytest.raises(ConfigError, match="unknown key"):
         Toy().replace_from_strings({"m": "1"})
     with pytest.raises(ConfigError, match="type float"):

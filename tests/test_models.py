@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import tol
 from lindyn.models import Committee, DeepLinear, DiagonalLinear, two_layer_linear
 
 MODELS = {
@@ -44,7 +45,44 @@ def test_grad_matches_autodiff(name, scale, lam):
     auto = jax.grad(lambda p: model.loss(p, X, Y, scale=scale, lam=lam))(params)
     mine = model.grad(params, X, Y, scale=scale, lam=lam)
     for a, b in zip(jax.tree_util.tree_leaves(auto), jax.tree_util.tree_leaves(mine), strict=True):
-        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b, a, rtol=tol(a), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_grad_under_jit_and_vmap(name):
+    """Every trainer traces the gradient: it must work under jit and vmap over parameters."""
+    model, d_out = MODELS[name]
+    params, X, Y = _problem(model, d_out)
+    batch = jax.tree_util.tree_map(lambda a: jnp.stack([a, 2 * a]), params)
+    traced = jax.jit(jax.vmap(lambda p: model.grad(p, X, Y)))(batch)
+    eager = model.grad(params, X, Y)
+    for a, b in zip(
+        jax.tree_util.tree_leaves(eager), jax.tree_util.tree_leaves(traced), strict=True
+    ):
+        np.testing.assert_allclose(b[0], a, rtol=tol(a))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # deep_dmft.md §1.2: muP initial output variance 1 / (gamma0^2 nu), nu = width / d_in
+        ({"parameterization": "mup", "gamma0": 0.5}, 1 / (0.25 * (32 / 16))),
+        # NTK: 1 / gamma_bar^2, independent of the width
+        ({"parameterization": "ntk", "gamma0": 2.0}, 0.25),
+        # §1.3: residual blocks multiply it by (1 + b^2)^blocks, b = beta0 / sqrt(blocks)
+        (
+            {"parameterization": "mup", "gamma0": 1.0, "residual": True, "beta0": 1.5},
+            (1 + 1.5**2 / 2) ** 2 / (32 / 16),
+        ),
+    ],
+)
+def test_initial_output_variance_matches_the_scalings(kwargs, expected):
+    """E f(x)^2 over random inits, for |x|^2 = d_in: an independent check of the multipliers."""
+    model = DeepLinear(16, 32, depth=4, **kwargs)
+    x = jnp.ones((1, 16))
+    keys = jax.random.split(jax.random.key(0), 4000)
+    f2 = np.asarray(jax.vmap(lambda k: model.output(model.init(k), x)[0, 0] ** 2)(keys))
+    assert abs(f2.mean() - expected) < 5 * f2.std() / np.sqrt(f2.size)
 
 
 def test_deep_end_to_end_is_the_product():

@@ -37,17 +37,29 @@ def test_flow_reports_step_budget_exhaustion():
 def test_gd_is_exact_geometric_and_records_at_eta_k():
     eta = 0.5
     steps = log_steps(100, 10)
-    sol = gradient_descent(lambda x: H @ x, X0, eta, steps, observe=observe)
+    sol = gradient_descent(lambda x: H @ x, X0, eta=eta, record_steps=steps, observe=observe)
     np.testing.assert_allclose(sol.times, eta * steps)
     exact = (1 - eta * np.diag(H))[None, :] ** steps[:, None]
     np.testing.assert_allclose(sol.observables["x"], exact, rtol=1e-12)
 
 
 def test_gd_divergence_detected_and_reported_with_parameters():
-    sol = gradient_descent(lambda x: H @ x, X0, 2.5e3, log_steps(400, 5), observe=observe)
+    sol = gradient_descent(
+        lambda x: H @ x, X0, eta=2.5e3, record_steps=log_steps(400, 5), observe=observe
+    )
     assert int(sol.status) == Status.DIVERGED
     with pytest.raises(TrainingError, match=r"diverged.*eta=2500"):
         raise_if_failed(sol, {"eta": 2500.0})
+
+
+def test_exploding_but_finite_run_is_divergence():
+    """GD just past the stability edge: values reach 1e20 while still finite."""
+    sol = gradient_descent(
+        lambda x: H @ x, X0, eta=2.3, record_steps=np.array([0, 100, 200]), observe=observe
+    )
+    assert np.all(np.isfinite(sol.observables["x"]))
+    assert float(np.abs(sol.observables["x"]).max()) > 1e20
+    assert int(sol.status) == Status.DIVERGED
 
 
 def test_vmap_over_seeds():
@@ -71,9 +83,11 @@ def test_repeated_full_batches_equal_gd():
     X, y = _lsq()
     grad = lambda b, batch: batch[0].T @ (batch[0] @ b - batch[1]) / batch[0].shape[0]  # noqa: E731
     steps = log_steps(50, 6)
-    full = gradient_descent(lambda b: grad(b, (X, y)), jnp.zeros(5), 0.1, steps, observe=observe)
+    full = gradient_descent(
+        lambda b: grad(b, (X, y)), jnp.zeros(5), eta=0.1, record_steps=steps, observe=observe
+    )
     batches = repeated_batches(X, y, X.shape[0], jax.random.key(1))
-    stoch = sgd(grad, jnp.zeros(5), 0.1, steps, batches=batches, observe=observe)
+    stoch = sgd(grad, jnp.zeros(5), eta=0.1, record_steps=steps, batches=batches, observe=observe)
     np.testing.assert_allclose(stoch.observables["x"], full.observables["x"], rtol=1e-10)
 
 
@@ -89,7 +103,12 @@ def test_one_pass_sgd_mean_follows_population_gd():
     grad = lambda b, bt: bt[0].T @ (bt[0] @ b - bt[1]) / batch  # noqa: E731
     steps = np.array([0, 10, 30])
     run = lambda k: sgd(  # noqa: E731
-        grad, jnp.zeros(d), eta, steps, batches=one_pass_batches(sample, k), observe=observe
+        grad,
+        jnp.zeros(d),
+        eta=eta,
+        record_steps=steps,
+        batches=one_pass_batches(sample, k),
+        observe=observe,
     )
     sol = jax.vmap(run)(jax.random.split(jax.random.key(2), 400))
     mean = np.asarray(sol.observables["x"]).mean(axis=0)
@@ -102,6 +121,6 @@ def test_bad_training_inputs():
     with pytest.raises(ValueError, match="t_max"):
         log_times(-1.0, 5)
     with pytest.raises(ValueError, match="record_steps"):
-        gradient_descent(lambda x: x, X0, 0.1, np.array([3, 2]), observe=observe)
+        gradient_descent(lambda x: x, X0, eta=0.1, record_steps=np.array([3, 2]), observe=observe)
     with pytest.raises(ValueError, match="batch_size"):
         repeated_batches(jnp.ones((3, 2)), jnp.ones(3), 5, jax.random.key(0))

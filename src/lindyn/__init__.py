@@ -14,11 +14,14 @@ from lindyn import plot as plot  # noqa: E402
 from lindyn import results as results  # noqa: E402
 from lindyn import theory as theory  # noqa: E402
 from lindyn import train as train  # noqa: E402
+from lindyn._config import ConfigBase as ConfigBase  # noqa: E402
 from lindyn._config import ConfigError as ConfigError  # noqa: E402
+from lindyn._config import param as param  # noqa: E402
 from lindyn.experiments import Experiment as Experiment  # noqa: E402
 from lindyn.experiments import RunResult as RunResult  # noqa: E402
 from lindyn.experiments import get as get  # noqa: E402
 from lindyn.experiments import names as names  # noqa: E402
+from lindyn.experiments import register as register  # noqa: E402
 from lindyn.experiments import run as run  # noqa: E402
 from lindyn.results import load as load  # noqa: E402
 from lindyn.results import save as save  # noqa: E402

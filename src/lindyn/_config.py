@@ -83,7 +83,10 @@ def _parse(name: str, text: str, kind: type) -> Any:
                 raise ValueError
             return lowered in ("true", "1", "yes")
         if kind is int:
-            return int(text)
+            number = float(text)  # accepts "1e3"; "2.5" is refused below
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
         if kind is float:
             return float(text)
     except ValueError:
@@ -118,8 +121,10 @@ class ConfigBase:
                 raise ConfigError(f.name, f"must be {_describe_range(meta)}, got {value!r}")
             return
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if isinstance(value, float) and math.isnan(value):
-                raise ConfigError(f.name, f"must be {_describe_range(meta)}, got nan")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(
+                    f.name, f"must be finite and {_describe_range(meta)}, got {value}"
+                )
             if not _in_range(value, meta):
                 raise ConfigError(f.name, f"must be {_describe_range(meta)}, got {value!r}")
 

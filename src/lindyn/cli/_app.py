@@ -31,13 +31,21 @@ class InputError(Exception):
 
 
 def _parse_sets(items: list[str]) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise InputError(f"--set: expected key=value, got {item!r}")
-        out[key.strip()] = value.strip()
+        if key in out:
+            raise InputError(f"--set: key {key!r} given twice")
+        out[key] = value.strip()
     return out
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out: must be a folder, but {out} is a file")
 
 
 def _config(
@@ -45,14 +53,15 @@ def _config(
 ) -> tuple[Experiment, ConfigBase]:
     """The experiment and its validated config, or :class:`InputError`."""
     import lindyn
+    from lindyn.experiments import check_seeds
 
     try:
         exp = lindyn.get(experiment)
         config = exp.config(quick=quick).replace_from_strings(_parse_sets(sets))
+        if seeds is not None:
+            check_seeds(seeds)
     except (lindyn.ConfigError, ValueError) as e:
         raise InputError(str(e)) from None
-    if seeds is not None and seeds < 1:
-        raise InputError(f"seeds: must be an integer >= 1, got {seeds}")
     return exp, config
 
 
@@ -63,6 +72,22 @@ def list_experiments() -> None:
 
     for name in lindyn.names():
         typer.echo(f"{name:<10} {lindyn.get(name).summary}")
+
+
+@app.command()
+def show(
+    experiment: Annotated[str, typer.Argument(help="registered experiment")],
+    quick: Annotated[bool, typer.Option(help="show the quick sizes")] = False,
+) -> None:
+    """Show an experiment's config keys: default value, type, allowed range."""
+    exp, config = _config(experiment, [], quick, None)
+    table = Table(title=f"{exp.name}: {exp.summary}")
+    for column in ("key", "value", "type and range", "meaning"):
+        table.add_column(column)
+    for key, text in config.describe().items():
+        kind_range, _, meaning = text.partition(": ")
+        table.add_row(key, str(getattr(config, key)), kind_range, meaning)
+    Console().print(table)
 
 
 @app.command()
@@ -80,9 +105,11 @@ def run(
     import lindyn
 
     exp, config = _config(experiment, set_, quick, seeds)
+    out = out or Path("runs") / exp.name
+    _check_out(out)
     with _err.status(f"running {exp.name} ...", spinner="dots"):
-        result = lindyn.run(exp, config, seeds=seeds)
-        paths = result.save(out or Path("runs") / exp.name)
+        result = lindyn.run(exp, config, seeds=seeds, throw=False)
+        paths = result.save(out)
     if as_json:
         typer.echo(json.dumps(result.payload(), allow_nan=False))
     else:
@@ -93,7 +120,7 @@ def run(
 
 
 def _print_summary(result: RunResult, paths: dict[str, Path]) -> None:
-    table = Table(title=f"{result.experiment}: {result.status}")
+    table = Table(title=f"{result.name}: {result.status}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in result.metrics.items():
@@ -111,12 +138,22 @@ def report(
     seeds: Annotated[int | None, typer.Option(help="seeds per experiment")] = None,
 ) -> None:
     """Run every registered experiment and write OUT/index.html."""
+    from lindyn.experiments import check_seeds
     from lindyn.report import build_report
 
-    if seeds is not None and seeds < 1:
-        raise InputError(f"seeds: must be an integer >= 1, got {seeds}")
-    index = build_report(out, quick=quick, seeds=seeds)
+    try:
+        if seeds is not None:
+            check_seeds(seeds)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    _check_out(out)
+    index, results = build_report(out, quick=quick, seeds=seeds)
     typer.echo(str(index.resolve()))
+    failed = [r for r in results if r.status != "ok"]
+    for r in failed:
+        _err.print(f"[red]{r.name}: {r.message}[/red]")
+    if failed:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

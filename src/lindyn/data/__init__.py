@@ -2,6 +2,7 @@
 
 from lindyn.data._gaussian import gaussian_design as gaussian_design
 from lindyn.data._gaussian import powerlaw_spectrum as powerlaw_spectrum
+from lindyn.data._gaussian import random_orthogonal as random_orthogonal
 from lindyn.data._gaussian import whitened_design as whitened_design
 from lindyn.data._real import REAL_DATASETS as REAL_DATASETS
 from lindyn.data._real import load_real as load_real

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-__all__ = ["gaussian_design", "powerlaw_spectrum", "whitened_design"]
+__all__ = ["gaussian_design", "powerlaw_spectrum", "whitened_design", "random_orthogonal"]
 
 
 def _check_sizes(**sizes: int) -> None:
@@ -82,5 +82,16 @@ def whitened_design(key: Array, n: int, d: int) -> Array:
     _check_sizes(n=n, d=d)
     if n < d:
         raise ValueError(f"n: must be >= d = {d} for a whitened design, got {n}")
-    q, r = jnp.linalg.qr(jax.random.normal(key, (n, d), dtype=jnp.float64))
-    return jnp.sqrt(n) * q * jnp.sign(jnp.diag(r))
+    return jnp.sqrt(n) * random_orthogonal(key, n, d)
+
+
+def random_orthogonal(key: Array, n: int, k: int | None = None) -> Array:
+    r"""``k`` orthonormal columns in :math:`\mathbb R^n`, uniformly distributed (Haar).
+
+    The Q factor of a Gaussian matrix with the signs of :math:`\mathrm{diag}(R)` fixed to +1,
+    which makes the law exactly Haar. ``k = n`` (default) gives an orthogonal matrix.
+    """
+    k = n if k is None else k
+    _check_sizes(n=n, k=k)
+    q, r = jnp.linalg.qr(jax.random.normal(key, (n, k), dtype=jnp.float64))
+    return q * jnp.sign(jnp.diag(r))

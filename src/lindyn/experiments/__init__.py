@@ -9,4 +9,5 @@ from lindyn.experiments._registry import get as get
 from lindyn.experiments._registry import names as names
 from lindyn.experiments._registry import register as register
 from lindyn.experiments._run import RunResult as RunResult
+from lindyn.experiments._run import check_seeds as check_seeds
 from lindyn.experiments._run import run as run

@@ -42,4 +42,6 @@ def train(
     """Gradient flow (``method="flow"``) or descent (``"gd"``) recorded on :func:`time_grid`."""
     if config.method == "flow":
         return gradient_flow(grad_fn, params0, time_grid(config), observe=observe)
-    return gradient_descent(grad_fn, params0, config.eta, _gd_steps(config), observe=observe)
+    return gradient_descent(
+        grad_fn, params0, eta=config.eta, record_steps=_gd_steps(config), observe=observe
+    )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 import xarray as xr
 
+from lindyn.results import seed_std
+
 __all__ = ["curve_metrics"]
 
 
@@ -15,9 +17,10 @@ def curve_metrics(
 ) -> dict[str, float]:
     r"""For each variable: relative L2 and maximum absolute gap of the seed mean to the theory.
 
-    ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over all times (and extra dims),
+    ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over all times and extra dims
+    (omitted where the theory is identically 0),
     ``max_abs_<v>`` :math:`= \max|\bar s - \tau|`, and ``seed_std_<v>``, the largest standard
-    deviation over seeds (the scale the gap should be judged against).
+    deviation over seeds (ddof = 1) (the scale the gap should be judged against).
     """
     if not np.array_equal(sim["time"].values, theory["time"].values):
         raise ValueError("simulation and theory must share the time coordinate")
@@ -25,9 +28,9 @@ def curve_metrics(
     for v in variables:
         mean = sim[v].mean("seed").values
         gap = mean - theory[v].values
-        out[f"rel_l2_{v}"] = float(
-            np.linalg.norm(gap) / max(np.linalg.norm(theory[v].values), 1e-300)
-        )
+        scale = np.linalg.norm(theory[v].values)
+        if scale > 0:  # a relative gap to an identically zero prediction means nothing
+            out[f"rel_l2_{v}"] = float(np.linalg.norm(gap) / scale)
         out[f"max_abs_{v}"] = float(np.max(np.abs(gap)))
-        out[f"seed_std_{v}"] = float(np.max(sim[v].std("seed").values))
+        out[f"seed_std_{v}"] = float(np.max(seed_std(sim[v]).values))
     return out

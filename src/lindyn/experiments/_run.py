@@ -8,35 +8,50 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from lindyn._config import ConfigBase
 from lindyn.experiments._registry import Experiment, get
-from lindyn.results import atomic_write_text, save_groups
-from lindyn.train import Status
+from lindyn.results import atomic_write_text, save_groups, seed_std
+from lindyn.train import Status, TrainingError, describe_params
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "run", "check_seeds"]
+
+
+def check_seeds(seeds: int) -> int:
+    """Validate a number of seeds (an integer >= 1)."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
+    return seeds
 
 
 @dataclasses.dataclass(frozen=True)
 class RunResult:
     """Everything one run produced."""
 
-    experiment: str
-    config: Any
+    experiment: Experiment
+    config: ConfigBase
     simulation: xr.Dataset
     theory: xr.Dataset
     metrics: dict[str, float]
     status: str
     message: str
 
+    @property
+    def name(self) -> str:
+        return self.experiment.name
+
     def payload(self) -> dict[str, Any]:
-        """The JSON document of ``lindyn run --json``."""
+        """The JSON document of ``lindyn run --json`` (non-finite numbers become ``null``)."""
+        with np.errstate(invalid="ignore", over="ignore"):  # a diverged run holds inf
+            return self._payload()
+
+    def _payload(self) -> dict[str, Any]:
         sim, th = self.simulation, self.theory
         names = [v for v in th.data_vars if v in sim.data_vars]
         return {
-            "experiment": self.experiment,
+            "experiment": self.name,
             "config": self.config.to_dict(),
             "status": self.status,
             "message": self.message,
@@ -45,28 +60,25 @@ class RunResult:
             "simulation": {
                 "time": _list(sim["time"]),
                 **{
-                    v: {"mean": _list(sim[v].mean("seed")), "std": _list(sim[v].std("seed"))}
+                    v: {"mean": _list(sim[v].mean("seed")), "std": _list(seed_std(sim[v]))}
                     for v in names
                 },
             },
         }
 
     def save(self, out: str | Path) -> dict[str, Path]:
-        """Write ``result.nc`` (groups ``simulation``, ``theory``), ``figure.png``, ``metrics.json``."""
+        """Write ``result.nc`` (groups simulation, theory), ``figure.png`` and ``metrics.json``."""
         out = Path(out)
-        exp = get(self.experiment)
+        groups = {"simulation": self.simulation, "theory": self.theory}
+        metrics = json.dumps(self.payload()["metrics"], indent=2, allow_nan=False) + "\n"
         paths = {
-            "result": save_groups(
-                {"simulation": self.simulation, "theory": self.theory}, out / "result.nc"
-            ),
-            "metrics": atomic_write_text(
-                out / "metrics.json", json.dumps(self.payload()["metrics"], indent=2) + "\n"
-            ),
+            "result": save_groups(groups, out / "result.nc"),
+            "metrics": atomic_write_text(out / "metrics.json", metrics),
         }
-        fig = exp.figure(self.simulation, self.theory)
+        with np.errstate(invalid="ignore", over="ignore"):
+            fig = self.experiment.figure(self.simulation, self.theory)
         tmp = out / ".figure.tmp.png"
         fig.savefig(tmp, dpi=110)
-        plt.close(fig)
         paths["figure"] = tmp.replace(out / "figure.png")
         return paths
 
@@ -76,23 +88,38 @@ def _finite(x: float) -> float | None:
 
 
 def _list(da: xr.DataArray) -> list:
+    """Nested lists of floats, with ``None`` where the value is not finite."""
     arr = np.asarray(da.values, dtype=np.float64)
-    return np.where(np.isfinite(arr), arr, np.nan).astype(object).tolist() if arr.size else []
+    out = arr.astype(object)
+    out[~np.isfinite(arr)] = None
+    return out.tolist()
 
 
-def _status(sim: xr.Dataset, theory: xr.Dataset, config: Any) -> tuple[str, str]:
+def _status(sim: xr.Dataset, theory: xr.Dataset, config: ConfigBase) -> tuple[str, str]:
     for kind, ds in (("simulation", sim), ("theory", theory)):
         status = str(ds.attrs.get("status", "ok"))
         if status != "ok":
             codes = {v: k for k, v in Status.NAMES.items()}
             detail = Status.MESSAGES.get(codes.get(status, -1), ds.attrs.get("message", status))
-            params = ", ".join(f"{k}={v}" for k, v in config.to_dict().items())
-            return status, f"{kind}: {detail} ({params})"
+            return status, f"{kind}: {detail} ({describe_params(config.to_dict())})"
     return "ok", "ok"
 
 
-def run(experiment: str | Experiment, config: Any = None, *, seeds: int | None = None) -> RunResult:
+def run(
+    experiment: str | Experiment,
+    config: ConfigBase | None = None,
+    *,
+    seeds: int | None = None,
+    throw: bool = True,
+) -> RunResult:
     """Simulate and predict ``config`` (the experiment's default if None) and compare them.
+
+    Args:
+        experiment: a registered name or an :class:`Experiment`.
+        config: the experiment's ``Config``; its default if None.
+        seeds: number of simulated seeds; the experiment's default if None.
+        throw: raise :class:`lindyn.train.TrainingError` if the simulation diverged or a
+            solver failed; with ``throw=False`` the result carries the status and message.
 
     Example:
         >>> import lindyn
@@ -102,11 +129,12 @@ def run(experiment: str | Experiment, config: Any = None, *, seeds: int | None =
     """
     exp = get(experiment) if isinstance(experiment, str) else experiment
     config = exp.config() if config is None else config
-    seeds = exp.seeds if seeds is None else seeds
-    if seeds < 1:
-        raise ValueError(f"seeds: must be >= 1, got {seeds}")
+    seeds = check_seeds(exp.seeds if seeds is None else seeds)
     sim = exp.simulate(config, seeds)
     theory = exp.predict(config)
-    metrics = exp.compare(sim, theory)
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverged run holds inf
+        metrics = exp.compare(sim, theory)
     status, message = _status(sim, theory, config)
-    return RunResult(exp.name, config, sim, theory, metrics, status, message)
+    if throw and status != "ok":
+        raise TrainingError(message)
+    return RunResult(exp, config, sim, theory, metrics, status, message)

@@ -12,8 +12,9 @@ Theory: mode :math:`i` follows :math:`u_i(t) = s_i a_0 e^{2s_it}/(s_i - a_0 + a_
 (:func:`lindyn.theory.saxe_mode`), learned at :math:`t \approx \frac1{2s_i}\ln(s_i/a_0)`; exact for
 ``perturb = 0``, and off by :math:`O(\text{perturb})` otherwise.
 
-Observables: ``singular_values`` of :math:`A` (dim ``mode``) and ``train_loss``
-:math:`= \frac12\|A - \Sigma_{yx}\|_F^2`.
+Observables: ``singular_values`` of :math:`A` (dim ``mode``), ``train_loss``
+:math:`= \frac12\|A - \Sigma_{yx}\|_F^2` and ``imbalance``
+:math:`= \|W_2^\top W_2 - W_1W_1^\top\|_F`, conserved by the flow and 0 for the balanced start.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from lindyn._config import ConfigError, param
-from lindyn.data import whitened_design
+from lindyn.data import random_orthogonal, whitened_design
 from lindyn.experiments._clock import time_grid, train
 from lindyn.experiments._common import ClockConfig, simulation_dataset
 from lindyn.experiments._compare import curve_metrics
@@ -36,10 +37,10 @@ from lindyn.models import two_layer_linear
 from lindyn.plot import new_figure, overlay
 from lindyn.results import trajectory
 from lindyn.theory import saxe_half_time, saxe_mode
-from lindyn.train import recorder, singular_values
+from lindyn.train import balancedness, recorder, singular_values
 
 NAME = "saxe"
-OBSERVABLES = ("singular_values", "train_loss")
+OBSERVABLES = ("singular_values", "train_loss", "imbalance")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Config(ClockConfig):
     a0: float = param(1e-3, gt=0, help="initial strength of every target mode")
     perturb: float = param(0.0, ge=0, help="relative size of a random perturbation of the start")
     samples_per_dim: int = param(4, ge=1, le=1000, help="n / d_in for the whitened design")
+    seed: int = param(0, ge=0, le=2**31 - 1, help="base seed of the random rotations")
     t_max: float = param(8.0, gt=0, help="final flow time")
     num_times: int = param(150, ge=2, le=10_000, help="number of recorded times")
 
@@ -81,11 +83,6 @@ class Config(ClockConfig):
         return min(self.d_in, self.d_out)
 
 
-def _orthogonal(key: jax.Array, n: int) -> jax.Array:
-    q, r = jnp.linalg.qr(jax.random.normal(key, (n, n)))
-    return q * jnp.sign(jnp.diag(r))
-
-
 def _perturbation(key: jax.Array, shape: tuple[int, int], size: float) -> jax.Array:
     """Gaussian matrix of operator norm about ``size``."""
     return size / (np.sqrt(shape[0]) + np.sqrt(shape[1])) * jax.random.normal(key, shape)
@@ -94,8 +91,8 @@ def _perturbation(key: jax.Array, shape: tuple[int, int], size: float) -> jax.Ar
 def _run_one(config: Config, key: jax.Array):
     ku, kv, kr, kx, k1, k2 = jax.random.split(key, 6)
     r, s = config.rank, jnp.asarray(config.targets())
-    U, V = _orthogonal(ku, config.d_out)[:, :r], _orthogonal(kv, config.d_in)[:, :r]
-    R = _orthogonal(kr, config.width)[:, :r]
+    U, V = random_orthogonal(ku, config.d_out, r), random_orthogonal(kv, config.d_in, r)
+    R = random_orthogonal(kr, config.width, r)
     sigma_yx = U @ jnp.diag(s) @ V.T
     X = whitened_design(kx, config.samples_per_dim * config.d_in, config.d_in)
     Y = X @ sigma_yx.T
@@ -107,13 +104,14 @@ def _run_one(config: Config, key: jax.Array):
     observe = recorder(
         singular_values=lambda p: singular_values(model.end_to_end(p))[: config.modes()],
         train_loss=lambda p: 0.5 * jnp.sum((model.end_to_end(p) - sigma_yx) ** 2),
+        imbalance=lambda p: jnp.linalg.norm(balancedness(p)[0]),
     )
     return train(config, lambda p: model.grad(p, X, Y), (W1, W2), observe)
 
 
 def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
     """Gradient flow (or descent) of ``W2 W1`` from ``seeds`` random rotations of the problem."""
-    keys = jax.random.split(jax.random.key(0), seeds)
+    keys = jax.random.split(jax.random.key(config.seed), seeds)
     solution = jax.jit(jax.vmap(lambda k: _run_one(config, k)))(keys)
     return simulation_dataset(
         NAME,
@@ -133,7 +131,7 @@ def predict(config: Config) -> xr.Dataset:
     sv[:, : config.rank] = learned
     loss = 0.5 * np.sum((s[None, :] - learned) ** 2, axis=1)
     return trajectory(
-        {"singular_values": sv, "train_loss": loss},
+        {"singular_values": sv, "train_loss": loss, "imbalance": np.zeros(times.size)},
         times,
         experiment=NAME,
         kind="theory",

@@ -43,12 +43,13 @@ class Committee(Model):
             raise ValueError(f"d, K: must be >= 1, got d={self.d}, K={self.K}")
         if self.second_layer is not None and len(self.second_layer) != self.K:
             raise ValueError(f"second_layer: must have K = {self.K} entries")
-        activation(self.activation)  # validates
-
-    def _g(self) -> Callable[[Array], Array]:
+        # Resolved, validated and centred once, outside any trace (jit/vmap/scan safe).
         g = activation(self.activation)
         shift = gaussian_mean(g) if self.center else 0.0
-        return lambda z: g(z) - shift
+        object.__setattr__(self, "_centred", lambda z: g(z) - shift)
+
+    def _g(self) -> Callable[[Array], Array]:
+        return self._centred
 
     def _v(self) -> Array:
         if self.second_layer is None:

@@ -23,13 +23,15 @@ class DeepLinear(Model):
     ``depth`` counts weight matrices: :math:`W_1 \in \mathbb R^{w\times d_{in}}`, hidden
     :math:`W_\ell \in \mathbb R^{w\times w}`, :math:`W_L \in \mathbb R^{d_{out}\times w}`.
     With ``residual=True`` every hidden layer is a block :math:`M_\ell = I + b\, c_\ell W_\ell`
-    with branch scale :math:`b = \beta_0/\sqrt{L-2}` (``branch="sqrt_depth"``, depth-muP) or
-    :math:`b = \beta_0` (``branch="constant"``).
+    with branch scale :math:`b = \beta_0/\sqrt{L_{res}}` over the :math:`L_{res} = L - 2` residual
+    blocks (``branch="sqrt_depth"``, depth-muP: the :math:`1/\sqrt{L}` of Bordelon & Pehlevan,
+    whose :math:`L` counts blocks) or :math:`b = \beta_0` (``branch="constant"``).
 
     Parameterizations (multipliers :math:`c_\ell`, initial entries i.i.d. :math:`\mathcal N(0, s^2)`):
 
     * ``"standard"`` (Saxe; Jacot et al.): :math:`c_\ell = 1`, :math:`s = \sigma`.
-    * ``"mup"`` (Bordelon & Pehlevan 2025, eq. of their §2): :math:`s = 1`,
+    * ``"mup"`` (Bordelon & Pehlevan 2025, in the normalisation of ``shared/theory/deep_dmft.md``
+      §1.2, where :math:`f = \frac{\sqrt D}{\gamma_0 N} w\cdot h^L`): :math:`s = 1`,
       :math:`c_1 = 1/\sqrt{d_{in}}`, hidden :math:`c_\ell = 1/\sqrt w`,
       readout :math:`c_L = \sqrt{d_{in}}/(\gamma_0 w)`.
     * ``"ntk"``: as ``"mup"`` with :math:`\gamma_0 \to \bar\gamma/\sqrt{w/d_{in}}`, i.e. readout
@@ -68,11 +70,6 @@ class DeepLinear(Model):
             raise ValueError(f"depth: must be >= 3 with residual blocks, got {self.depth}")
         if self.branch not in ("sqrt_depth", "constant"):
             raise ValueError(f"branch: must be 'sqrt_depth' or 'constant', got {self.branch!r}")
-
-    @classmethod
-    def two_layer(cls, d_in: int, width: int, d_out: int, sigma: float) -> DeepLinear:
-        r"""The two-layer network :math:`A = W_2 W_1`, entries i.i.d. :math:`\mathcal N(0,\sigma^2)`."""
-        return cls(d_in=d_in, width=width, d_out=d_out, depth=2, sigma=sigma)
 
     def shapes(self) -> list[tuple[int, int]]:
         if self.depth == 1:
@@ -165,4 +162,4 @@ class DeepLinear(Model):
 
 def two_layer_linear(d_in: int, width: int, d_out: int, sigma: float) -> DeepLinear:
     r"""Two-layer linear network :math:`W_2 W_1`, width ``width``, entries i.i.d. :math:`\mathcal N(0,\sigma^2)`."""
-    return DeepLinear.two_layer(d_in, width, d_out, sigma)
+    return DeepLinear(d_in=d_in, width=width, d_out=d_out, depth=2, sigma=sigma)

@@ -20,14 +20,14 @@ def build_report(
     seeds: int | None = None,
     experiments: tuple[str, ...] | None = None,
     progress: bool = True,
-) -> Path:
+) -> tuple[Path, list[RunResult]]:
     """Run the experiments (all registered ones by default) and write ``out/index.html``.
 
     Each experiment's ``result.nc``, ``figure.png`` and ``metrics.json`` go to
     ``out/<experiment>/``. A progress bar on stderr shows which experiment is running.
 
     Returns:
-        The path of ``index.html``.
+        The path of ``index.html`` and the results (a failed run is reported, not raised).
     """
     out = Path(out)
     chosen = experiments or names()
@@ -44,8 +44,8 @@ def build_report(
         for name in chosen:
             bar.update(task, description=f"report: {name}")
             exp = get(name)
-            result = run(exp, exp.config(quick=quick), seeds=seeds)
+            result = run(exp, exp.config(quick=quick), seeds=seeds, throw=False)
             result.save(out / name)
             results.append(result)
             bar.advance(task)
-    return write_index(out, results, quick=quick)
+    return write_index(out, results, quick=quick), results

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from lindyn.experiments import RunResult, get
+from lindyn.experiments import RunResult
 from lindyn.results import atomic_write_text
 
 __all__ = ["write_index"]
@@ -40,7 +40,7 @@ def _number(v: object) -> str:
 
 def _section(result: RunResult) -> str:
     cls = "ok" if result.status == "ok" else "bad"
-    exp = get(result.experiment)
+    exp = result.experiment
     seeds = result.simulation.sizes["seed"]
     caption = (
         f"{exp.summary}. Theory solid, simulation dashed with mean ± std over {seeds} seeds."
@@ -49,31 +49,31 @@ def _section(result: RunResult) -> str:
     )
     conventions = inspect.getdoc(sys.modules[exp.simulate.__module__]) or ""
     return f"""
-<h2 id="{result.experiment}">{html.escape(result.experiment)}
+<h2 id="{result.name}">{html.escape(result.name)}
   <span class="{cls}">[{html.escape(result.status)}]</span></h2>
 <p>{html.escape(caption)}</p>
 <details><summary>conventions</summary><pre>{html.escape(conventions)}</pre></details>
-<img src="{result.experiment}/figure.png" alt="{result.experiment} figure">
+<img src="{result.name}/figure.png" alt="{result.name} figure">
 <div class="row">
   <div><h3>config</h3>{_table(result.config.to_dict(), _number)}</div>
   <div><h3>agreement</h3>{_table(result.metrics, _number)}</div>
 </div>
-<p><a href="{result.experiment}/result.nc">result.nc</a> ·
-   <a href="{result.experiment}/metrics.json">metrics.json</a></p>
+<p><a href="{result.name}/result.nc">result.nc</a> ·
+   <a href="{result.name}/metrics.json">metrics.json</a></p>
 """
 
 
 def write_index(out: Path, results: Sequence[RunResult], *, quick: bool) -> Path:
     """Write ``out/index.html`` for results already saved under ``out/<experiment>/``."""
     sizes = "quick sizes" if quick else "full sizes"
-    toc = " · ".join(f'<a href="#{r.experiment}">{r.experiment}</a>' for r in results)
+    toc = " · ".join(f'<a href="#{r.name}">{r.name}</a>' for r in results)
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>lindyn report</title><style>{_STYLE}</style></head>
 <body><h1>lindyn report</h1>
 <p>Every registered experiment at {sizes}: simulation and theory of the same configuration.</p>
 <p>{toc}</p>
 {"".join(_section(r) for r in results)}
-<script type="application/json" id="summary">{json.dumps({r.experiment: r.status for r in results})}</script>
+<script type="application/json" id="summary">{json.dumps({r.name: r.status for r in results})}</script>
 </body></html>
 """
     return atomic_write_text(out / "index.html", page)

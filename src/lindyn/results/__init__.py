@@ -2,6 +2,7 @@
 
 from lindyn.results._dataset import config_of as config_of
 from lindyn.results._dataset import provenance as provenance
+from lindyn.results._dataset import seed_std as seed_std
 from lindyn.results._dataset import trajectory as trajectory
 from lindyn.results._io import atomic_write_text as atomic_write_text
 from lindyn.results._io import load as load

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["trajectory", "provenance", "config_of"]
+__all__ = ["trajectory", "provenance", "config_of", "seed_std"]
 
 _PACKAGES = ("lindyn", "jax", "diffrax", "numpy", "scipy", "xarray")
 
@@ -84,3 +84,8 @@ def trajectory(
 def config_of(ds: xr.Dataset) -> dict[str, Any]:
     """The configuration a result was produced with."""
     return json.loads(ds.attrs["config"])
+
+
+def seed_std(da: xr.DataArray) -> xr.DataArray:
+    """Standard deviation over seeds, unbiased (ddof = 1) when there are several."""
+    return da.std("seed", ddof=1 if da.sizes["seed"] > 1 else 0)

@@ -42,9 +42,9 @@ def _iterate(
 def gradient_descent(
     grad_fn: Callable[[Any], Any],
     params0: Any,
+    *,
     eta: float,
     record_steps: np.ndarray,
-    *,
     observe: Callable[[Any], dict[str, Array]],
 ) -> Solution:
     r"""Full-batch gradient descent :math:`\theta_{k+1} = \theta_k - \eta\nabla\mathcal L(\theta_k)`.
@@ -60,9 +60,9 @@ def gradient_descent(
 def sgd(
     grad_fn: Callable[[Any, Batch], Any],
     params0: Any,
+    *,
     eta: float,
     record_steps: np.ndarray,
-    *,
     batches: Callable[[Array], Batch],
     observe: Callable[[Any], dict[str, Array]],
 ) -> Solution:

@@ -9,7 +9,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-__all__ = ["Solution", "Status", "TrainingError", "status_code", "raise_if_failed"]
+__all__ = [
+    "Solution",
+    "Status",
+    "TrainingError",
+    "status_code",
+    "raise_if_failed",
+    "describe_params",
+]
+
+BLOWUP = 1e10  # growth factor over the start that counts as divergence
 
 
 class Status:
@@ -23,7 +32,7 @@ class Status:
         OK: "ok",
         MAX_STEPS: "the ODE solver stopped early (step budget exhausted or step size collapsed, "
         "e.g. by a diverging flow)",
-        DIVERGED: "diverged: non-finite values (NaN/inf) in the recorded observables",
+        DIVERGED: "diverged: non-finite or exploding values in the recorded observables",
     }
     NAMES: ClassVar[dict[int, str]] = {OK: "ok", MAX_STEPS: "not_converged", DIVERGED: "diverged"}
 
@@ -41,16 +50,33 @@ class Solution(NamedTuple):
     observables: dict[str, Array]
     status: Array
 
+    @property
+    def message(self) -> str:
+        """The worst status over all runs, in words."""
+        return Status.MESSAGES[int(np.max(np.asarray(self.status)))]
+
 
 def status_code(observables: dict[str, Array], solver_ok: Array | bool = True) -> Array:
-    """MAX_STEPS if the ODE solver failed, else DIVERGED if any observable is non-finite, else OK.
+    """MAX_STEPS if the ODE solver failed, else DIVERGED or OK.
 
-    A failed solve fills the records after the failure with inf, so the solver's own verdict
-    comes first.
+    DIVERGED means a non-finite value, or an exploding one: some recorded value exceeds
+    ``BLOWUP * (1 + |its value at the first record|)``. A failed solve fills the records after
+    the failure with inf, so the solver's own verdict comes first.
     """
     leaves = jax.tree_util.tree_leaves(observables)
-    finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(v)) for v in leaves]))
-    return jnp.where(solver_ok, jnp.where(finite, Status.OK, Status.DIVERGED), Status.MAX_STEPS)
+    sane = jnp.all(jnp.asarray([_sane(v) for v in leaves]))
+    return jnp.where(solver_ok, jnp.where(sane, Status.OK, Status.DIVERGED), Status.MAX_STEPS)
+
+
+def _sane(record: Array) -> Array:
+    """Finite and not exploding, for one observable with the time axis first."""
+    bound = BLOWUP * (1.0 + jnp.abs(record[0]))
+    return jnp.all(jnp.isfinite(record)) & jnp.all(jnp.abs(record) <= bound)
+
+
+def describe_params(params: dict[str, Any]) -> str:
+    """``k1=v1, k2=v2``: the parameters named in failure messages."""
+    return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
 class TrainingError(RuntimeError):
@@ -63,7 +89,7 @@ def raise_if_failed(solution: Solution, context: dict[str, Any]) -> None:
     bad = codes != Status.OK
     if bad.any():
         code = int(codes[bad][0])
-        params = ", ".join(f"{k}={v}" for k, v in context.items())
         raise TrainingError(
-            f"{Status.MESSAGES[code]} in {int(bad.sum())} of {codes.size} runs ({params})"
+            f"{Status.MESSAGES[code]} in {int(bad.sum())} of {codes.size} runs "
+            f"({describe_params(context)})"
         )
