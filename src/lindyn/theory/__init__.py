@@ -1,6 +1,12 @@
 """What the theory predicts."""
 
+from lindyn.theory._dln_dmft import DLNDMFT as DLNDMFT
+from lindyn.theory._dln_dmft import dln_dmft as dln_dmft
+from lindyn.theory._fixed_point import FixedPointResult as FixedPointResult
+from lindyn.theory._fixed_point import damped_fixed_point as damped_fixed_point
 from lindyn.theory._linreg import LinregMoments as LinregMoments
 from lindyn.theory._linreg import linreg_flow as linreg_flow
+from lindyn.theory._marchenko_pastur import linear_curves as linear_curves
+from lindyn.theory._marchenko_pastur import mp_integral as mp_integral
 from lindyn.theory._saxe import saxe_half_time as saxe_half_time
 from lindyn.theory._saxe import saxe_mode as saxe_mode
