@@ -61,6 +61,11 @@ def test_run_json_schema(tmp_path):
         (["run", "linreg", "--set", "data_seed=99999999999"], "data_seed"),
         (["report", "--seeds", "-1"], "seeds"),
         (["show", "nonexistent"], "experiment"),
+        (["run", "dln", "--set", "alpha=0"], "alpha"),
+        (["run", "dln", "--set", "delta=-1"], "delta"),
+        (["run", "dln", "--set", "rho=1.5"], "rho"),
+        (["run", "dln", "--set", "dt=2"], "dt"),
+        (["run", "dln", "--set", "design=mnist"], "design"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, field):

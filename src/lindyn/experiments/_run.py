@@ -100,7 +100,7 @@ def _status(sim: xr.Dataset, theory: xr.Dataset, config: ConfigBase) -> tuple[st
         status = str(ds.attrs.get("status", "ok"))
         if status != "ok":
             codes = {v: k for k, v in Status.NAMES.items()}
-            detail = Status.MESSAGES.get(codes.get(status, -1), ds.attrs.get("message", status))
+            detail = ds.attrs.get("message") or Status.MESSAGES.get(codes.get(status, -1), status)
             return status, f"{kind}: {detail} ({describe_params(config.to_dict())})"
     return "ok", "ok"
 

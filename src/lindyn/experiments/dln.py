@@ -1,0 +1,183 @@
+r"""Diagonal linear networks: gradient descent at finite d against the DMFT (Nishiyama & Imaizumi 2025).
+
+Conventions (``shared/theory/dln_dmft.md`` §1, kept as the public interface): design entries
+:math:`\mathcal N(0, 1/d)` (or a bundled real design, standardized and scaled to variance
+:math:`1/d` per entry, ``n = round(delta d)`` rows drawn per seed), :math:`n/d = \delta`,
+:math:`\beta = u\odot v`, :math:`u(0) = \sqrt2\alpha`, :math:`v(0) = 0`, loss
+:math:`\frac12\|y - X\beta\|^2 + \frac\lambda2(\|u\|^2 + \|v\|^2)` (the *sum* over samples, so DMFT
+time is gradient-flow time), Bernoulli–Gaussian teacher of density :math:`\rho` with its power
+normalised to :math:`\frac1d\|\beta^*\|^2 = \rho` (spec §3), label noise :math:`\sigma`. Both sides
+run gradient descent with the same step ``dt``; step :math:`k` is time :math:`k\,dt`.
+
+Other conventions map to these as in spec §1.4, e.g. :math:`\beta = w_+^2 - w_-^2` with
+:math:`w_\pm(0) = \alpha_W` is :math:`\alpha^2 = 2\alpha_W^2`, :math:`t = 2t_W`; a loss multiplied by
+:math:`c` (the mean: :math:`c = 1/n`) runs at :math:`t = c\,t_{theirs}`.
+
+Observables: ``train_loss`` :math:`= \frac1{2n}\|y - X\beta\|^2`, ``test_error``
+:math:`= \frac1d\|\beta - \beta^*\|^2`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from lindyn._config import ConfigBase, ConfigError, param
+from lindyn.data import REAL_DATASETS, gaussian_design, load_real, noisy_labels, sparse_teacher
+from lindyn.experiments._common import simulation_dataset
+from lindyn.experiments._compare import curve_metrics
+from lindyn.experiments._registry import Experiment, register
+from lindyn.models import DiagonalLinear
+from lindyn.plot import new_figure, overlay
+from lindyn.results import config_of, trajectory
+from lindyn.theory import dln_dmft
+from lindyn.train import gradient_descent, recorder
+
+NAME = "dln"
+OBSERVABLES = ("train_loss", "test_error")
+_STATUS = {"converged": "ok", "max_iter": "not_converged", "diverged": "diverged"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(ConfigBase):
+    """Diagonal-network gradient descent and its DMFT; see the module docstring."""
+
+    d: int = param(2000, ge=10, le=50_000, help="dimension")
+    delta: float = param(0.5, gt=0, le=20, help="n / d")
+    alpha: float = param(0.5, gt=0, le=1e3, help="initialization scale")
+    lam: float = param(0.0, ge=0, le=10, help="weight decay")
+    rho: float = param(0.2, gt=0, le=1, help="teacher density")
+    sigma: float = param(0.1, ge=0, le=10, help="label-noise standard deviation")
+    t_max: float = param(10.0, gt=0, help="final time")
+    dt: float = param(0.1, gt=0, help="gradient-descent step, the same in the DMFT")
+    design: str = param("gaussian", choices=("gaussian", *REAL_DATASETS), help="design")
+    copies: int = param(3000, ge=50, le=100_000, help="Monte-Carlo copies of the DMFT")
+    seed: int = param(0, ge=0, le=2**31 - 1, help="base seed (data, teacher, DMFT noise)")
+
+    def steps(self) -> int:
+        return max(1, round(self.t_max / self.dt))
+
+    def check(self) -> None:
+        phi = 2.0 * max(self.alpha**2, 1.0)  # phi = 2 sqrt(beta^2 + alpha^4) at |beta| ~ 1
+        edge = (1.0 + math.sqrt(self.delta)) ** 2
+        if self.dt * edge * phi >= 2.0:
+            raise ConfigError(
+                "dt",
+                f"must be < {2.0 / (edge * phi):.4g} = 2 / ((1 + sqrt(delta))^2 * 2 max(alpha^2, 1)) "
+                f"for stable gradient descent, got {self.dt}",
+            )
+        if self.steps() > 2000:
+            raise ConfigError("t_max", f"t_max/dt must be <= 2000 steps, got {self.steps()}")
+        if self.copies < self.steps() + 3:
+            raise ConfigError("copies", f"must be >= t_max/dt + 3 = {self.steps() + 3}")
+        if (
+            self.design != "gaussian"
+            and round(self.delta * self.d) > load_real(self.design)[0].shape[0]
+        ):
+            raise ConfigError("delta", f"n = delta d exceeds the rows of {self.design}")
+        if self.design != "gaussian" and self.d != load_real(self.design)[0].shape[1]:
+            raise ConfigError(
+                "d",
+                f"must equal the columns of {self.design}: {load_real(self.design)[0].shape[1]}",
+            )
+
+
+def _design(config: Config, key: jax.Array) -> jax.Array:
+    n = round(config.delta * config.d)
+    if config.design == "gaussian":
+        return gaussian_design(key, n, config.d, variance=1.0 / config.d)
+    X = jnp.asarray(load_real(config.design)[0])
+    rows = jax.random.choice(key, X.shape[0], (n,), replace=False)
+    return X[rows] / jnp.sqrt(config.d)
+
+
+def _run_one(config: Config, key: jax.Array):
+    kx, kb, ke = jax.random.split(key, 3)
+    X = _design(config, kx)
+    beta_star = sparse_teacher(kb, config.d, config.rho, stratified=True)
+    beta_star = beta_star * jnp.sqrt(config.rho / jnp.mean(beta_star**2))
+    y = noisy_labels(ke, X @ beta_star, config.sigma)
+    model = DiagonalLinear(config.d, config.alpha)
+    observe = recorder(
+        train_loss=lambda p: 0.5 * jnp.mean((X @ model.beta(p) - y) ** 2),
+        test_error=lambda p: jnp.mean((model.beta(p) - beta_star) ** 2),
+    )
+    grad = lambda p: model.grad(p, X, y, scale=1.0, lam=config.lam)  # noqa: E731
+    steps = np.arange(config.steps() + 1)
+    return gradient_descent(grad, model.init(), eta=config.dt, record_steps=steps, observe=observe)
+
+
+def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
+    """Gradient descent on ``seeds`` independent instances (vmapped)."""
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 1), seeds)
+    solution = jax.jit(jax.vmap(lambda k: _run_one(config, k)))(keys)
+    return simulation_dataset(NAME, config, solution)
+
+
+def predict(config: Config) -> xr.Dataset:
+    """The discrete-time DMFT on the same grid; the solver's status, iterations, residual in attrs."""
+    res = dln_dmft(
+        config.delta,
+        config.alpha,
+        lam=config.lam,
+        rho=config.rho,
+        sigma=config.sigma,
+        steps=config.steps(),
+        dt=config.dt,
+        copies=config.copies,
+        seed=config.seed,
+    )
+    return trajectory(
+        {"train_loss": res.train_loss, "test_error": res.test_error},
+        res.times,
+        experiment=NAME,
+        kind="theory",
+        config=config.to_dict(),
+        attrs={
+            "status": _STATUS[res.solve.status],
+            "message": f"DMFT {res.solve.message}",
+            "iterations": res.solve.iterations,
+            "residual": res.solve.residual,
+        },
+    )
+
+
+def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
+    """Curve gaps of the seed means to the DMFT."""
+    return curve_metrics(sim, theory, OBSERVABLES)
+
+
+def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
+    """Train loss (log) and test error against time."""
+    fig, (a, b) = new_figure(2)
+    overlay(a, sim, theory, "train_loss", logy=True)
+    overlay(b, sim, theory, "test_error")
+    c = config_of(sim)
+    fig.suptitle(
+        f"diagonal linear network, GD vs DMFT: d={c['d']}, δ={c['delta']}, α={c['alpha']}, "
+        f"λ={c['lam']}, ρ={c['rho']}, σ={c['sigma']}, dt={c['dt']}, {c['design']} design",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="diagonal linear network, gradient descent at finite d vs its DMFT",
+        Config=Config,
+        simulate=simulate,
+        predict=predict,
+        compare=compare,
+        figure=figure,
+        quick={"d": 400, "t_max": 3.0, "copies": 800},
+        seeds=8,
+    )
+)
