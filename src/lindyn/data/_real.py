@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -48,6 +49,13 @@ def load_real(name: str) -> tuple[np.ndarray, np.ndarray]:
     """
     if name not in _LOADERS:
         raise ValueError(f"design: unknown data set {name!r}; one of {', '.join(REAL_DATASETS)}")
+    x, y = _standardized(name)
+    return x.copy(), y.copy()
+
+
+@functools.cache
+def _standardized(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read and standardize once per process (callers get copies)."""
     x, y = (np.asarray(a, dtype=np.float64) for a in _LOADERS[name]())
     std = x.std(axis=0)
     x = x[:, std > 0]
