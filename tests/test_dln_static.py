@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import Lasso
 
 from lindyn.data import gaussian_design, noisy_labels, sparse_teacher
-from lindyn.theory import dln_fixed_point
+from lindyn.theory import convergence_rate, dln_fixed_point
 
 DELTA, RHO, SIGMA = 0.5, 0.2, 0.1
 
@@ -68,3 +68,28 @@ def test_lasso_state_evolution_matches_a_convex_solver_at_finite_d():
     static = dln_fixed_point(DELTA, 0.5, lam=lam).test_error
     se = np.std(errors, ddof=1) / np.sqrt(seeds)
     assert abs(np.mean(errors) - static) <= 4 * se + 2 / d * RHO, (np.mean(errors), static, se)
+
+
+def test_convergence_rate_reference_and_constant_d_identity():
+    """Spec §10 item 8: kappa(0.5) = 0.0556, above the lazy value 2 alpha^2 (1 - sqrt(delta))^2."""
+    kappa = convergence_rate(DELTA, 0.5)
+    assert kappa == pytest.approx(0.05564, abs=2e-5)
+    assert kappa > 2 * 0.5**2 * (1 - np.sqrt(DELTA)) ** 2
+
+
+@pytest.mark.slow
+def test_convergence_rate_approaches_the_lazy_rate():
+    """alpha = 2: 0.6886 against the lazy 2 alpha^2 (1 - sqrt(delta))^2 = 0.6863 (spec §5.3)."""
+    kappa = convergence_rate(DELTA, 2.0)
+    assert kappa == pytest.approx(0.6886, abs=2e-4)
+    assert kappa / (2 * 4 * (1 - np.sqrt(DELTA)) ** 2) == pytest.approx(1.003, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"delta": 0.0}, "delta"), ({"rho": 1.5}, "rho"), ({"alpha": -1.0}, "alpha")],
+)
+def test_bad_arguments(kwargs, field):
+    args = {"delta": DELTA, "alpha": 0.5, **kwargs}
+    with pytest.raises(ValueError, match=f"^{field}: must be"):
+        dln_fixed_point(args.pop("delta"), args.pop("alpha"), **args)

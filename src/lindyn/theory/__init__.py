@@ -3,6 +3,7 @@
 from lindyn.theory._dln_dmft import DLNDMFT as DLNDMFT
 from lindyn.theory._dln_dmft import dln_dmft as dln_dmft
 from lindyn.theory._dln_static import StaticPoint as StaticPoint
+from lindyn.theory._dln_static import convergence_rate as convergence_rate
 from lindyn.theory._dln_static import dln_fixed_point as dln_fixed_point
 from lindyn.theory._fixed_point import FixedPointResult as FixedPointResult
 from lindyn.theory._fixed_point import damped_fixed_point as damped_fixed_point

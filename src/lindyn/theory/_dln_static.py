@@ -20,14 +20,15 @@ over :math:`Z` is inaccurate for kinked proxes (spec §3).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
 from lindyn.theory._fixed_point import damped_fixed_point
 
-__all__ = ["StaticPoint", "dln_fixed_point"]
+__all__ = ["StaticPoint", "dln_fixed_point", "convergence_rate"]
 
 _Z = np.linspace(-8.0, 8.0, 1601)
 _WZ = np.exp(-(_Z**2) / 2) / np.sqrt(2 * np.pi) * np.gradient(_Z)
@@ -44,6 +45,7 @@ class StaticPoint:
     s: float
     status: str
     residual: float
+    g: float = float("nan")  # the prox parameter of the min-Q_alpha case
 
 
 def _teacher(rho: float) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +88,17 @@ def _hyperbolic_prox(x: np.ndarray, g: float, alpha: float) -> np.ndarray:
     return alpha**2 * np.sinh(2 * H)
 
 
+def _prox_parameter(s: float, delta: float, alpha: float, rho: float) -> float:
+    """The g with :math:`\\mathbb E\\,\\eta'(x) = \\delta`, :math:`\\eta' = g/(g + Q_\\alpha''(\\eta))`."""
+
+    def slope(log_g: float) -> float:
+        g = np.exp(log_g)
+        q2 = lambda x: 0.5 / np.sqrt(_hyperbolic_prox(x, g, alpha) ** 2 + alpha**4)  # noqa: E731
+        return _expect(lambda x, b: g / (g + q2(x)), s, rho) - delta
+
+    return float(np.exp(brentq(slope, -40.0, 40.0)))
+
+
 def _solve_s(step: Callable[[float], float], s2: float, case: str) -> tuple[float, str, float]:
     res = damped_fixed_point(
         lambda v: np.asarray(step(float(v))), np.asarray(s2), damping=1.0, tol=1e-10, max_iter=500
@@ -99,15 +112,32 @@ def dln_fixed_point(
     """The t → ∞ limit of gradient flow on the diagonal network (module docstring).
 
     ``alpha = 0`` with ``lam = 0``, ``delta < 1`` gives basis pursuit, ``alpha = inf`` min-ℓ2.
+    Results are cached per argument tuple (the solve takes seconds).
     """
-    signal = rho
+    checks = (
+        ("delta", delta, delta > 0, "> 0"),
+        ("alpha", alpha, alpha >= 0, ">= 0"),
+        ("lam", lam, lam >= 0, ">= 0"),
+        ("rho", rho, 0 < rho <= 1, "in (0, 1]"),
+        ("sigma", sigma, sigma >= 0, ">= 0"),
+    )
+    for name, value, ok, allowed in checks:
+        if not ok:
+            raise ValueError(f"{name}: must be {allowed}, got {value!r}")
+    return _cached_fixed_point(float(delta), float(alpha), float(lam), float(rho), float(sigma))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_fixed_point(
+    delta: float, alpha: float, lam: float, rho: float, sigma: float
+) -> StaticPoint:
     if lam > 0:
         return _lasso(delta, lam, rho, sigma)
     if delta > 1:
         mse = sigma**2 / (delta - 1)
         return StaticPoint("ols", mse, 0.5 * sigma**2 * (1 - 1 / delta), np.nan, "converged", 0.0)
     if np.isinf(alpha):
-        mse = (1 - delta) * signal + delta * sigma**2 / (1 - delta)
+        mse = (1 - delta) * rho + delta * sigma**2 / (1 - delta)
         return StaticPoint("min_l2", mse, 0.0, np.sqrt((sigma**2 + mse) / delta), "converged", 0.0)
     return _interpolator(delta, alpha, rho, sigma)
 
@@ -125,19 +155,7 @@ def _interpolator(delta: float, alpha: float, rho: float, sigma: float) -> Stati
     else:
 
         def estimator(s: float) -> Callable[[np.ndarray], np.ndarray]:
-            def slope(log_g: float) -> float:
-                g = np.exp(log_g)
-                eta = _hyperbolic_prox
-                return (
-                    _expect(
-                        lambda x, b: g / (g + 0.5 / np.sqrt(eta(x, g, alpha) ** 2 + alpha**4)),
-                        s,
-                        rho,
-                    )
-                    - delta
-                )
-
-            g = np.exp(brentq(slope, -40.0, 40.0))
+            g = _prox_parameter(s, delta, alpha, rho)
             return lambda x: _hyperbolic_prox(x, g, alpha)
 
         case = "min_Q_alpha"
@@ -149,7 +167,8 @@ def _interpolator(delta: float, alpha: float, rho: float, sigma: float) -> Stati
 
     s2, status, residual = _solve_s(step, (sigma**2 + rho) / delta, case)
     mse = delta * s2 - sigma**2
-    return StaticPoint(case, mse, 0.0, np.sqrt(s2), status, residual)
+    g = _prox_parameter(np.sqrt(s2), delta, alpha, rho) if alpha > 0 else float("nan")
+    return StaticPoint(case, mse, 0.0, np.sqrt(s2), status, residual, g)
 
 
 def _lasso(delta: float, lam: float, rho: float, sigma: float) -> StaticPoint:
@@ -169,3 +188,28 @@ def _lasso(delta: float, lam: float, rho: float, sigma: float) -> StaticPoint:
     gm = gamma_of(np.sqrt(s2))
     train = 0.5 * (sigma**2 + mse) * (gm / delta) ** 2
     return StaticPoint("lasso", mse, train, np.sqrt(s2), status, residual)
+
+
+def convergence_rate(delta: float, alpha: float, *, rho: float = 0.2, sigma: float = 0.1) -> float:
+    r"""Asymptotic rate :math:`\kappa(\alpha)` of the train loss, :math:`\mathcal L \approx e^{-2\kappa t}` (§5.3).
+
+    The lower spectral edge of :math:`XDX^\top` with :math:`D = 2\sqrt{\eta(x)^2 + \alpha^4}` at the
+    min-:math:`Q_\alpha` fixed point (λ = 0, δ < 1), by the Marchenko–Pastur–Silverstein equation:
+
+    .. math:: \kappa = \max_{m > 0}\Big\{-\frac1m + \mathbb E\Big[\frac{D}{1 + \delta D m}\Big]\Big\}.
+
+    A constant :math:`D = c` gives :math:`c(1 - \sqrt\delta)^2`.
+    """
+    if not (0 < delta < 1 and alpha > 0):
+        raise ValueError("convergence_rate: needs 0 < delta < 1 and alpha > 0 (lambda = 0)")
+    point = dln_fixed_point(delta, alpha, rho=rho, sigma=sigma)
+    D = lambda x: 2 * np.sqrt(_hyperbolic_prox(x, point.g, alpha) ** 2 + alpha**4)  # noqa: E731
+
+    def negative(log_m: float) -> float:
+        m = np.exp(log_m)
+        return 1 / m - _expect(lambda x, b: D(x) / (1 + delta * D(x) * m), point.s, rho)
+
+    best = minimize_scalar(
+        negative, bounds=(-15.0, 15.0), method="bounded", options={"xatol": 1e-10}
+    )
+    return float(-best.fun)
