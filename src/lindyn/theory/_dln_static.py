@@ -99,7 +99,8 @@ def _prox_parameter(s: float, delta: float, alpha: float, rho: float) -> float:
     return float(np.exp(brentq(slope, -40.0, 40.0)))
 
 
-def _solve_s(step: Callable[[float], float], s2: float, case: str) -> tuple[float, str, float]:
+def _solve_s(step: Callable[[float], float], s2: float) -> tuple[float, str, float]:
+    """Iterate the s^2 map to its fixed point; returns (s^2, status, residual)."""
     res = damped_fixed_point(
         lambda v: np.asarray(step(float(v))), np.asarray(s2), damping=1.0, tol=1e-10, max_iter=500
     )
@@ -165,7 +166,7 @@ def _interpolator(delta: float, alpha: float, rho: float, sigma: float) -> Stati
         mse = _expect(lambda x, b: (eta(x) - b) ** 2, np.sqrt(s2), rho)
         return (sigma**2 + mse) / delta
 
-    s2, status, residual = _solve_s(step, (sigma**2 + rho) / delta, case)
+    s2, status, residual = _solve_s(step, (sigma**2 + rho) / delta)
     mse = delta * s2 - sigma**2
     g = _prox_parameter(np.sqrt(s2), delta, alpha, rho) if alpha > 0 else float("nan")
     return StaticPoint(case, mse, 0.0, np.sqrt(s2), status, residual, g)
@@ -183,7 +184,7 @@ def _lasso(delta: float, lam: float, rho: float, sigma: float) -> StaticPoint:
         mse = _expect(lambda x, b: (_soft(x, lam / gm) - b) ** 2, s, rho)
         return (sigma**2 + mse) / delta
 
-    s2, status, residual = _solve_s(step, (sigma**2 + rho) / delta, "lasso")
+    s2, status, residual = _solve_s(step, (sigma**2 + rho) / delta)
     mse = delta * s2 - sigma**2
     gm = gamma_of(np.sqrt(s2))
     train = 0.5 * (sigma**2 + mse) * (gm / delta) ** 2

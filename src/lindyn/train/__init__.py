@@ -8,7 +8,6 @@ from lindyn.train._flow import gradient_flow as gradient_flow
 from lindyn.train._observe import balancedness as balancedness
 from lindyn.train._observe import param_norms as param_norms
 from lindyn.train._observe import recorder as recorder
-from lindyn.train._observe import seed_keys as seed_keys
 from lindyn.train._observe import singular_values as singular_values
 from lindyn.train._solution import Solution as Solution
 from lindyn.train._solution import Status as Status

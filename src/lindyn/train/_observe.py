@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-__all__ = ["recorder", "singular_values", "param_norms", "balancedness", "seed_keys"]
+__all__ = ["recorder", "singular_values", "param_norms", "balancedness"]
 
 
 def recorder(**observables: Callable[[Any], Array]) -> Callable[[Any], dict[str, Array]]:
@@ -38,10 +38,3 @@ def param_norms(params: Any) -> Array:
 def balancedness(layers: tuple[Array, ...]) -> tuple[Array, ...]:
     r""":math:`D_\ell = W_{\ell+1}^\top W_{\ell+1} - W_\ell W_\ell^\top`, conserved by gradient flow."""
     return tuple(b.T @ b - a @ a.T for a, b in itertools.pairwise(layers))
-
-
-def seed_keys(seeds: int, base: int = 0) -> Array:
-    """``seeds`` independent PRNG keys derived from ``base`` (one per simulated run)."""
-    if seeds < 1:
-        raise ValueError(f"seeds: must be >= 1, got {seeds}")
-    return jax.random.split(jax.random.key(base), seeds)
