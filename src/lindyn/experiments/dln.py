@@ -6,8 +6,17 @@ Conventions (``shared/theory/dln_dmft.md`` §1, kept as the public interface): d
 :math:`\beta = u\odot v`, :math:`u(0) = \sqrt2\alpha`, :math:`v(0) = 0`, loss
 :math:`\frac12\|y - X\beta\|^2 + \frac\lambda2(\|u\|^2 + \|v\|^2)` (the *sum* over samples, so DMFT
 time is gradient-flow time), Bernoulli–Gaussian teacher of density :math:`\rho` with its power
-normalised to :math:`\frac1d\|\beta^*\|^2 = \rho` (spec §3), label noise :math:`\sigma`. Both sides
-run gradient descent with the same step ``dt``; step :math:`k` is time :math:`k\,dt`.
+normalised to :math:`\frac1d\|\beta^*\|^2 = \rho` (spec §3), label noise :math:`\sigma`.
+
+Two clocks (``method``):
+
+* ``"gd"``: both sides run gradient descent on :math:`(u, v)` with the same step ``dt``; step
+  :math:`k` is time :math:`k\,dt`, and the DMFT is exact for that algorithm.
+* ``"flow"``: the simulation is gradient flow (adaptive ODE solve), the DMFT its A-stable
+  trapezoid scheme in the mirror variable on the grid :func:`lindyn.theory.flow_grid`, whose
+  steps grow geometrically from :math:`0.1/(2\max(\alpha^2, 1)(1+\sqrt\delta)^2)` (the lazy rate)
+  to ``dt``; this reaches the long horizons of small :math:`\alpha` and of weight decay at large
+  :math:`\alpha` without the :math:`\eta \lesssim \alpha^{-2}` steps gradient descent needs.
 
 Other conventions map to these as in spec §1.4, e.g. :math:`\beta = w_+^2 - w_-^2` with
 :math:`w_\pm(0) = \alpha_W` is :math:`\alpha^2 = 2\alpha_W^2`, :math:`t = 2t_W`; a loss multiplied by
@@ -36,12 +45,13 @@ from lindyn.experiments._registry import Experiment, register
 from lindyn.models import DiagonalLinear
 from lindyn.plot import new_figure, overlay
 from lindyn.results import config_of, trajectory
-from lindyn.theory import dln_dmft
-from lindyn.train import gradient_descent, recorder
+from lindyn.theory import dln_dmft, flow_grid
+from lindyn.train import gradient_descent, gradient_flow, recorder
 
 NAME = "dln"
 OBSERVABLES = ("train_loss", "test_error")
 _STATUS = {"converged": "ok", "max_iter": "not_converged", "diverged": "diverged"}
+_MEMORY = 12 * 2**30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,27 +65,42 @@ class Config(ConfigBase):
     rho: float = param(0.2, gt=0, le=1, help="teacher density")
     sigma: float = param(0.1, ge=0, le=10, help="label-noise standard deviation")
     t_max: float = param(10.0, gt=0, help="final time")
-    dt: float = param(0.1, gt=0, help="gradient-descent step, the same in the DMFT")
+    dt: float = param(0.1, gt=0, help="gradient-descent step (gd) or largest DMFT step (flow)")
+    method: str = param("gd", choices=("gd", "flow"), help="gradient descent or flow")
     design: str = param("gaussian", choices=("gaussian", *REAL_DATASETS), help="design")
     copies: int = param(3000, ge=50, le=100_000, help="Monte-Carlo copies of the DMFT")
     seed: int = param(0, ge=0, le=2**31 - 1, help="base seed (data, teacher, DMFT noise)")
 
-    def steps(self) -> int:
-        return max(1, round(self.t_max / self.dt))
+    def grid(self) -> np.ndarray:
+        """The time grid of both sides (module docstring)."""
+        if self.method == "gd":
+            return self.dt * np.arange(max(1, round(self.t_max / self.dt)) + 1)
+        return flow_grid(self.t_max, dt_max=self.dt, dt_min=min(self.dt, 0.1 / self._rate()))
+
+    def _rate(self) -> float:
+        """Top curvature rate 2 max(alpha^2, 1) (1 + sqrt(delta))^2 (|beta| ~ 1 at most)."""
+        return 2.0 * max(self.alpha**2, 1.0) * (1.0 + math.sqrt(self.delta)) ** 2
 
     def check(self) -> None:
-        phi = 2.0 * max(self.alpha**2, 1.0)  # phi = 2 sqrt(beta^2 + alpha^4) at |beta| ~ 1
-        edge = (1.0 + math.sqrt(self.delta)) ** 2
-        if self.dt * edge * phi >= 2.0:
+        if self.method == "gd" and self.dt * self._rate() >= 2.0:
             raise ConfigError(
                 "dt",
-                f"must be < {2.0 / (edge * phi):.4g} = 2 / ((1 + sqrt(delta))^2 * 2 max(alpha^2, 1)) "
+                f"must be < {2.0 / self._rate():.4g} = 2 / ((1 + sqrt(delta))^2 * 2 max(alpha^2, 1)) "
                 f"for stable gradient descent, got {self.dt}",
             )
-        if self.steps() > 2000:
-            raise ConfigError("t_max", f"t_max/dt must be <= 2000 steps, got {self.steps()}")
-        if self.copies < self.steps() + 3:
-            raise ConfigError("copies", f"must be >= t_max/dt + 3 = {self.steps() + 3}")
+        if self.method == "flow" and self.dt > 1.0:
+            raise ConfigError("dt", f"must be <= 1 with method=flow (accuracy), got {self.dt}")
+        K = self.grid().size
+        if K > 4000:
+            raise ConfigError("t_max", f"the grid must have <= 4000 points, got {K}")
+        if self.copies < K + 2:
+            raise ConfigError("copies", f"must be >= {K + 2} (grid points + 2)")
+        if self.copies * K**2 * 8 * 3 > _MEMORY:
+            raise ConfigError(
+                "copies",
+                f"copies * points^2 * 24 bytes must be <= 12 GiB for the DMFT responses, "
+                f"got {self.copies * K**2 * 24 / 2**30:.1f} GiB ({K} points)",
+            )
         if (
             self.design != "gaussian"
             and round(self.delta * self.d) > load_real(self.design)[0].shape[0]
@@ -109,12 +134,15 @@ def _run_one(config: Config, key: jax.Array):
         test_error=lambda p: jnp.mean((model.beta(p) - beta_star) ** 2),
     )
     grad = lambda p: model.grad(p, X, y, scale=1.0, lam=config.lam)  # noqa: E731
-    steps = np.arange(config.steps() + 1)
+    grid = config.grid()
+    if config.method == "flow":
+        return gradient_flow(grad, model.init(), jnp.asarray(grid), observe=observe)
+    steps = np.arange(grid.size)
     return gradient_descent(grad, model.init(), eta=config.dt, record_steps=steps, observe=observe)
 
 
 def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
-    """Gradient descent on ``seeds`` independent instances (vmapped)."""
+    """Gradient descent or flow on ``seeds`` independent instances (vmapped)."""
     keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 1), seeds)
     solution = jax.jit(jax.vmap(lambda k: _run_one(config, k)))(keys)
     return simulation_dataset(NAME, config, solution)
@@ -128,8 +156,8 @@ def predict(config: Config) -> xr.Dataset:
         lam=config.lam,
         rho=config.rho,
         sigma=config.sigma,
-        steps=config.steps(),
-        dt=config.dt,
+        times=config.grid(),
+        scheme=config.method,
         copies=config.copies,
         seed=config.seed,
     )
@@ -161,7 +189,7 @@ def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
     c = config_of(sim)
     fig.suptitle(
         f"diagonal linear network, GD vs DMFT: d={c['d']}, δ={c['delta']}, α={c['alpha']}, "
-        f"λ={c['lam']}, ρ={c['rho']}, σ={c['sigma']}, dt={c['dt']}, {c['design']} design",
+        f"λ={c['lam']}, ρ={c['rho']}, σ={c['sigma']}, {c['method']} dt={c['dt']}, {c['design']} design",
         fontsize=9,
     )
     fig.tight_layout()

@@ -5,8 +5,10 @@ from lindyn.theory._dln_dmft import dln_dmft as dln_dmft
 from lindyn.theory._dln_static import StaticPoint as StaticPoint
 from lindyn.theory._dln_static import convergence_rate as convergence_rate
 from lindyn.theory._dln_static import dln_fixed_point as dln_fixed_point
+from lindyn.theory._dln_static import dln_fixed_point_sweep as dln_fixed_point_sweep
 from lindyn.theory._fixed_point import FixedPointResult as FixedPointResult
 from lindyn.theory._fixed_point import damped_fixed_point as damped_fixed_point
+from lindyn.theory._grids import flow_grid as flow_grid
 from lindyn.theory._linreg import LinregMoments as LinregMoments
 from lindyn.theory._linreg import linreg_flow as linreg_flow
 from lindyn.theory._marchenko_pastur import linear_curves as linear_curves

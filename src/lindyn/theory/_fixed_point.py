@@ -45,11 +45,57 @@ def _max_abs_change(new: Any, old: Any) -> float:
     return max(float(np.max(np.abs(np.asarray(leaf)))) for leaf in leaves)
 
 
+def _flatten(tree: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    arrays = [np.asarray(leaf, dtype=np.float64) for leaf in leaves]
+    sizes = np.cumsum([0] + [a.size for a in arrays])
+
+    def unflatten(vector: np.ndarray) -> Any:
+        parts = [
+            vector[a:b].reshape(x.shape)
+            for a, b, x in zip(sizes[:-1], sizes[1:], arrays, strict=True)
+        ]
+        return jax.tree_util.tree_unflatten(treedef, parts)
+
+    return np.concatenate([a.ravel() for a in arrays]), unflatten
+
+
+class _Anderson:
+    r"""Anderson mixing of depth ``m`` (Walker & Ni 2011, type II) on flattened iterates.
+
+    With residuals :math:`f_k = F(x_k) - x_k` and the last ``m`` differences
+    :math:`\Delta f, \Delta x`, :math:`\gamma = \arg\min\|f_k - \Delta f\,\gamma\|` and
+    :math:`x_{k+1} = x_k + \omega f_k - (\Delta x + \omega\Delta f)\gamma`; ``m = 0`` is plain
+    damping. The history is cleared when the residual grows tenfold (a safeguard).
+    """
+
+    def __init__(self, depth: int, damping: float):
+        self.depth, self.damping = depth, damping
+        self.dx: list[np.ndarray] = []
+        self.df: list[np.ndarray] = []
+        self.last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def step(self, x: np.ndarray, f: np.ndarray) -> np.ndarray:
+        if self.last is not None:
+            self.dx.append(x - self.last[0])
+            self.df.append(f - self.last[1])
+            if np.linalg.norm(f) > 10 * np.linalg.norm(self.last[1]):
+                self.dx, self.df = [], []
+            del self.dx[: -self.depth or None], self.df[: -self.depth or None]
+        self.last = (x, f)
+        if not self.df:
+            return x + self.damping * f
+        DF, DX = np.stack(self.df, axis=1), np.stack(self.dx, axis=1)
+        gamma = np.linalg.lstsq(DF, f, rcond=None)[0]
+        return x + self.damping * f - (DX + self.damping * DF) @ gamma
+
+
 def damped_fixed_point(
     update: Callable[[Any], Any],
     x0: Any,
     *,
     damping: float = 0.5,
+    anderson: int = 0,
     tol: float = 1e-6,
     max_iter: int = 200,
     callback: Callable[[int, float], None] | None = None,
@@ -60,6 +106,8 @@ def damped_fixed_point(
         update: the map :math:`F` on a pytree of arrays.
         x0: the starting point.
         damping: :math:`\omega \in (0, 1]` (1 = undamped).
+        anderson: depth of Anderson acceleration (0 = plain damped iteration); the stopping
+            rule and the returned value (:math:`F(x)` at the accepted point) are unchanged.
         tol: stopping threshold on the max-abs change :math:`\max|F(x) - x|`.
         max_iter: update budget.
         callback: called as ``callback(iteration, residual)`` (e.g. a progress bar).
@@ -75,7 +123,10 @@ def damped_fixed_point(
     """
     if not 0 < damping <= 1:
         raise ValueError(f"damping: must be in (0, 1], got {damping}")
+    if anderson < 0:
+        raise ValueError(f"anderson: must be >= 0, got {anderson}")
     x, residuals = x0, []
+    mixer = _Anderson(anderson, damping)
     for it in range(1, max_iter + 1):
         fx = update(x)
         residual = _max_abs_change(fx, x)
@@ -86,5 +137,7 @@ def damped_fixed_point(
             return FixedPointResult(x, "diverged", it, residual, tuple(residuals))
         if residual < tol:
             return FixedPointResult(fx, "converged", it, residual, tuple(residuals))
-        x = jax.tree_util.tree_map(lambda a, b: (1 - damping) * a + damping * b, x, fx)
+        flat_x, unflatten = _flatten(x)
+        flat_fx, _ = _flatten(fx)
+        x = unflatten(mixer.step(flat_x, flat_fx - flat_x))
     return FixedPointResult(x, "max_iter", max_iter, residuals[-1], tuple(residuals))

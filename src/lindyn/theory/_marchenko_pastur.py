@@ -28,14 +28,22 @@ def mp_integral(delta: float, fn: Callable[[np.ndarray], np.ndarray], *, nodes: 
 
 
 def linear_curves(
-    delta: float, signal: float, sigma: float, times: np.ndarray, *, dt: float | None = None
+    delta: float,
+    signal: float,
+    sigma: float,
+    times: np.ndarray,
+    *,
+    dt: float | None = None,
+    theta: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Train loss and test error of least squares trained from 0, as :math:`d \to \infty`.
 
     Convention of ``shared/theory/dln_dmft.md`` §2.8: design entries :math:`\mathcal N(0, 1/d)`,
     :math:`n/d = \delta`, teacher power :math:`\mathbb E\beta^{*2} =` ``signal``, noise :math:`\sigma`,
     loss :math:`\frac12\|y - X\beta\|^2`. With the decay :math:`g_t(x) = e^{-xt}` (flow) or
-    :math:`(1 - x\,dt)^{t/dt}` (gradient descent, ``dt`` given):
+    :math:`(1 - x\,dt)^{t/dt}` (gradient descent, ``dt`` given), or, for the :math:`\theta`-scheme
+    on the grid ``times`` (``theta`` given, steps :math:`\eta_i = t_{i+1} - t_i`),
+    :math:`g_{t_k}(x) = \prod_{i<k}\frac{1 - (1-\theta)\eta_i x}{1 + \theta\eta_i x}`:
 
     .. math::
         \mathcal E(t) = \rho\Big[(1 - \min(\delta,1))\,g_t(0)^2 + \delta\!\int\! f_\delta\,g_t^2\Big]
@@ -47,12 +55,15 @@ def linear_curves(
     """
     times = np.asarray(times, np.float64)
 
-    def decay(t: float) -> Callable[[np.ndarray], np.ndarray]:
+    def decay(k: int, t: float) -> Callable[[np.ndarray], np.ndarray]:
+        if theta is not None:
+            eta = np.diff(times[: k + 1])[:, None]
+            return lambda x: np.prod((1 - (1 - theta) * eta * x) / (1 + theta * eta * x), axis=0)
         if dt is None:
             return lambda x: np.exp(-x * t)
         return lambda x: (1 - x * dt) ** round(t / dt)
 
-    curves = [_point(delta, signal, sigma, decay(t)) for t in times]
+    curves = [_point(delta, signal, sigma, decay(k, t)) for k, t in enumerate(times)]
     return np.array([c[0] for c in curves]), np.array([c[1] for c in curves])
 
 
