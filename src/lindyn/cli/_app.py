@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,11 +69,14 @@ def _config(
 
 @app.command("list")
 def list_experiments() -> None:
-    """List the registered experiments, one line each."""
+    """List the registered experiments and reproducible figures, one line each."""
     import lindyn
+    from lindyn.figures import figure_names, get_figure
 
     for name in lindyn.names():
-        typer.echo(f"{name:<10} {lindyn.get(name).summary}")
+        typer.echo(f"{name:<14} {lindyn.get(name).summary}")
+    for name in figure_names():
+        typer.echo(f"{name:<14} figure: {get_figure(name).summary}")
 
 
 @app.command()
@@ -137,7 +142,7 @@ def report(
     quick: Annotated[bool, typer.Option(help="small sizes (the demo)")] = False,
     seeds: Annotated[int | None, typer.Option(help="seeds per experiment")] = None,
 ) -> None:
-    """Run every registered experiment and write OUT/index.html."""
+    """Run every registered experiment and figure and write OUT/index.html."""
     from lindyn.experiments import check_seeds
     from lindyn.report import build_report
 
@@ -147,13 +152,59 @@ def report(
     except ValueError as e:
         raise InputError(str(e)) from None
     _check_out(out)
-    index, results = build_report(out, quick=quick, seeds=seeds)
+    index, results, figures = build_report(out, quick=quick, seeds=seeds)
     typer.echo(str(index.resolve()))
-    failed = [r for r in results if r.status != "ok"]
+    failed = [r for r in [*results, *figures] if r.status != "ok"]
     for r in failed:
         _err.print(f"[red]{r.name}: {r.message}[/red]")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def reproduce(
+    figure: Annotated[str, typer.Argument(help="registered figure (see `lindyn list`)")],
+    out: Annotated[Path | None, typer.Option(help="output folder [figures/FIGURE]")] = None,
+    quick: Annotated[bool, typer.Option(help="small sizes (minutes, not hours)")] = False,
+) -> None:
+    """Run everything one figure needs; write figure.png, data.nc and metrics.json."""
+    import lindyn
+    from lindyn.figures import get_figure
+
+    try:
+        recipe = get_figure(figure)
+    except lindyn.ConfigError as e:
+        raise InputError(str(e)) from None
+    out = out or Path("figures") / recipe.name
+    _check_out(out)
+    with _progress_bar() as progress:
+        result = recipe(quick=quick, progress=progress)
+    paths = result.save(out)
+    console = Console()
+    console.print(result.caption)
+    for kind, path in paths.items():
+        console.print(f"{kind}: {path}")
+    if result.status != "ok":
+        _err.print(f"[red]{result.message}[/red]")
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, driven as ``progress(description, done, total)``."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_err) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda text, done, total: bar.update(
+            task, description=text, completed=done, total=total
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

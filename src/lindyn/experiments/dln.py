@@ -122,7 +122,7 @@ def _design(config: Config, key: jax.Array) -> jax.Array:
     return X[rows] / jnp.sqrt(config.d)
 
 
-def _run_one(config: Config, key: jax.Array):
+def _run_one(config: Config, key: jax.Array, grid: np.ndarray):
     kx, kb, ke = jax.random.split(key, 3)
     X = _design(config, kx)
     beta_star = sparse_teacher(kb, config.d, config.rho, stratified=True)
@@ -134,17 +134,27 @@ def _run_one(config: Config, key: jax.Array):
         test_error=lambda p: jnp.mean((model.beta(p) - beta_star) ** 2),
     )
     grad = lambda p: model.grad(p, X, y, scale=1.0, lam=config.lam)  # noqa: E731
-    grid = config.grid()
     if config.method == "flow":
         return gradient_flow(grad, model.init(), jnp.asarray(grid), observe=observe)
-    steps = np.arange(grid.size)
+    steps = np.rint(grid / config.dt).astype(np.int64)
     return gradient_descent(grad, model.init(), eta=config.dt, record_steps=steps, observe=observe)
 
 
 def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
-    """Gradient descent or flow on ``seeds`` independent instances (vmapped)."""
+    """Gradient descent or flow on ``seeds`` independent instances (vmapped), on the grid."""
+    return simulate_at(config, config.grid(), seeds)
+
+
+def simulate_at(config: Config, times: np.ndarray, seeds: int = 4) -> xr.Dataset:
+    """:func:`simulate` recorded at other ``times`` (e.g. log-spaced, far past the DMFT grid).
+
+    With ``method="gd"`` the times must be multiples of ``dt``.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    if config.method == "gd" and not np.allclose(times / config.dt, np.rint(times / config.dt)):
+        raise ValueError("times: must be multiples of dt with method=gd")
     keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 1), seeds)
-    solution = jax.jit(jax.vmap(lambda k: _run_one(config, k)))(keys)
+    solution = jax.jit(jax.vmap(lambda k: _run_one(config, k, times)))(keys)
     return simulation_dataset(NAME, config, solution)
 
 

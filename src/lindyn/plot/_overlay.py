@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from lindyn.results import seed_std
 
-__all__ = ["overlay", "new_figure"]
+__all__ = ["overlay", "new_figure", "pair"]
 
 
 def new_figure(ncols: int, *, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Axes]]:
@@ -36,6 +36,25 @@ def _curves(da: xr.DataArray) -> list[tuple[str, xr.DataArray]]:
     return [(label, stacked.isel(_curve=i)) for i, label in enumerate(labels)]
 
 
+def pair(
+    ax: Axes,
+    theory: tuple[np.ndarray, xr.DataArray | np.ndarray],
+    sim: tuple[np.ndarray, xr.DataArray],
+    *,
+    color: str,
+    label: str = "",
+) -> None:
+    """One theory curve (solid, wide) and one simulation (dashed mean, ± std band over ``seed``).
+
+    Each is ``(x, values)``; the simulation's values carry a ``seed`` dim.
+    """
+    (x_th, th), (x_si, si) = theory, sim
+    mean, std = si.mean("seed").values, seed_std(si).values
+    ax.plot(x_th, np.asarray(th), "-", color=color, lw=3.2, alpha=0.45, label=f"theory {label}")
+    ax.plot(x_si, mean, "--", color=color, lw=1.3, label=f"simulation {label}")
+    ax.fill_between(x_si, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+
+
 def overlay(
     ax: Axes,
     sim: xr.Dataset,
@@ -53,11 +72,7 @@ def overlay(
     pairs = zip(_curves(theory[variable]), _curves(sim[variable]), strict=True)
     t_th, t_si = theory["time"].values, sim["time"].values
     for i, ((name, th), (_, si)) in enumerate(pairs):
-        color = f"C{i % 10}"
-        mean, std = si.mean("seed").values, seed_std(si).values
-        ax.plot(t_th, th.values, "-", color=color, lw=3.2, alpha=0.45, label=f"theory {name}")
-        ax.plot(t_si, mean, "--", color=color, lw=1.3, label=f"simulation {name}")
-        ax.fill_between(t_si, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+        pair(ax, (t_th, th), (t_si, si), color=f"C{i % 10}", label=name)
     if logx:
         ax.set_xscale("symlog", linthresh=float(t_th[1]))
     if logy:

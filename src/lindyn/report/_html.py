@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lindyn.experiments import RunResult
+from lindyn.figures import FigureResult
 from lindyn.results import atomic_write_text
 
 __all__ = ["write_index"]
@@ -63,17 +64,42 @@ def _section(result: RunResult) -> str:
 """
 
 
-def write_index(out: Path, results: Sequence[RunResult], *, quick: bool) -> Path:
-    """Write ``out/index.html`` for results already saved under ``out/<experiment>/``."""
+def _figure_section(figure: FigureResult) -> str:
+    cls = "ok" if figure.status == "ok" else "bad"
+    failure = "" if figure.status == "ok" else f"<p class='bad'>{html.escape(figure.message)}</p>"
+    return f"""
+<h2 id="{figure.name}">figure {html.escape(figure.name)}
+  <span class="{cls}">[{html.escape(figure.status)}]</span></h2>
+<p>{html.escape(figure.caption)}</p>{failure}
+<img src="{figure.name}/figure.png" alt="{figure.name}">
+<details><summary>numbers</summary>{_table(figure.metrics, _number)}</details>
+<p><a href="{figure.name}/data.nc">data.nc</a> ·
+   <a href="{figure.name}/metrics.json">metrics.json</a> ·
+   full sizes: <code>lindyn reproduce {figure.name}</code></p>
+"""
+
+
+def write_index(
+    out: Path,
+    results: Sequence[RunResult],
+    figures: Sequence[FigureResult] = (),
+    *,
+    quick: bool,
+) -> Path:
+    """Write ``out/index.html`` for runs and figures already saved under ``out/<name>/``."""
     sizes = "quick sizes" if quick else "full sizes"
-    toc = " · ".join(f'<a href="#{r.name}">{r.name}</a>' for r in results)
+    names = [r.name for r in results] + [f.name for f in figures]
+    toc = " · ".join(f'<a href="#{n}">{n}</a>' for n in names)
+    summary = {r.name: r.status for r in results} | {f.name: f.status for f in figures}
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>lindyn report</title><style>{_STYLE}</style></head>
 <body><h1>lindyn report</h1>
-<p>Every registered experiment at {sizes}: simulation and theory of the same configuration.</p>
+<p>Every registered experiment and figure at {sizes}: simulation and theory of the same
+configuration.</p>
 <p>{toc}</p>
 {"".join(_section(r) for r in results)}
-<script type="application/json" id="summary">{json.dumps({r.name: r.status for r in results})}</script>
+{"".join(_figure_section(f) for f in figures)}
+<script type="application/json" id="summary">{json.dumps(summary)}</script>
 </body></html>
 """
     return atomic_write_text(out / "index.html", page)

@@ -6,6 +6,11 @@ from lindyn.theory._dln_static import StaticPoint as StaticPoint
 from lindyn.theory._dln_static import convergence_rate as convergence_rate
 from lindyn.theory._dln_static import dln_fixed_point as dln_fixed_point
 from lindyn.theory._dln_static import dln_fixed_point_sweep as dln_fixed_point_sweep
+from lindyn.theory._dln_timescales import activation_time as activation_time
+from lindyn.theory._dln_timescales import lazy_curves as lazy_curves
+from lindyn.theory._dln_timescales import rich_time as rich_time
+from lindyn.theory._dln_timescales import search_field_scale as search_field_scale
+from lindyn.theory._dln_timescales import search_plateau as search_plateau
 from lindyn.theory._fixed_point import FixedPointResult as FixedPointResult
 from lindyn.theory._fixed_point import damped_fixed_point as damped_fixed_point
 from lindyn.theory._grids import flow_grid as flow_grid

@@ -1,0 +1,12 @@
+"""Reproducible figures of the papers' systems: ``lindyn reproduce NAME``."""
+
+from lindyn.figures import dln_alpha as dln_alpha
+from lindyn.figures import dln_curves as dln_curves
+from lindyn.figures import dln_grokking as dln_grokking
+from lindyn.figures import dln_real as dln_real
+from lindyn.figures import dln_search as dln_search
+from lindyn.figures._registry import FigureRecipe as FigureRecipe
+from lindyn.figures._registry import FigureResult as FigureResult
+from lindyn.figures._registry import figure_names as figure_names
+from lindyn.figures._registry import get_figure as get_figure
+from lindyn.figures._registry import register_figure as register_figure

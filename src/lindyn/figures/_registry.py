@@ -1,0 +1,95 @@
+"""Reproducible figures: named recipes of many runs drawn together (``lindyn reproduce NAME``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from lindyn._config import ConfigError
+from lindyn.results import atomic_write_text, save_groups
+
+__all__ = ["FigureResult", "FigureRecipe", "register_figure", "get_figure", "figure_names"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureResult:
+    """What one figure recipe produced.
+
+    Attributes:
+        name: the recipe's name.
+        figure: the drawn figure.
+        data: named datasets (simulation and theory of every curve), saved as netCDF groups.
+        metrics: agreement numbers (gaps, fitted rates, reference values).
+        caption: what the figure shows and how well theory and simulation agree.
+        status: ``"ok"`` or the first failure of a run or solver.
+        message: what failed, with its parameters (``"ok"`` otherwise).
+    """
+
+    name: str
+    figure: Figure
+    data: Mapping[str, xr.Dataset]
+    metrics: Mapping[str, float]
+    caption: str
+    status: str = "ok"
+    message: str = "ok"
+
+    def save(self, out: str | Path) -> dict[str, Path]:
+        """Write ``figure.png``, ``data.nc`` (one group per dataset) and ``metrics.json``."""
+        out = Path(out)
+        metrics = {k: (float(v) if np.isfinite(v) else None) for k, v in self.metrics.items()}
+        document = {"figure": self.name, "status": self.status, "message": self.message}
+        text = json.dumps({**document, "caption": self.caption, "metrics": metrics}, indent=2)
+        paths = {
+            "data": save_groups(dict(self.data), out / "data.nc"),
+            "metrics": atomic_write_text(out / "metrics.json", text + "\n"),
+        }
+        tmp = out / ".figure.tmp.png"
+        self.figure.savefig(tmp, dpi=110)
+        paths["figure"] = tmp.replace(out / "figure.png")
+        return paths
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureRecipe:
+    """A named figure: ``make(quick=..., progress=...)`` runs everything it needs and draws it.
+
+    ``quick`` gives the small sizes of ``lindyn report --quick``; the full sizes are the
+    defaults of ``lindyn reproduce NAME``.
+    """
+
+    name: str
+    summary: str
+    make: Callable[..., FigureResult]
+
+    def __call__(self, *, quick: bool = False, progress: Any = None) -> FigureResult:
+        return self.make(quick=quick, progress=progress)
+
+
+_FIGURES: dict[str, FigureRecipe] = {}
+
+
+def register_figure(recipe: FigureRecipe) -> FigureRecipe:
+    """Add a figure recipe (its name must be new)."""
+    if recipe.name in _FIGURES:
+        raise ValueError(f"figure {recipe.name!r} is already registered")
+    _FIGURES[recipe.name] = recipe
+    return recipe
+
+
+def get_figure(name: str) -> FigureRecipe:
+    """The registered recipe ``name``; :class:`ConfigError` lists the known ones otherwise."""
+    if name not in _FIGURES:
+        raise ConfigError("figure", f"unknown {name!r}; one of {', '.join(figure_names())}")
+    return _FIGURES[name]
+
+
+def figure_names() -> tuple[str, ...]:
+    """Registered figure names, sorted."""
+    return tuple(sorted(_FIGURES))

@@ -1,0 +1,51 @@
+"""Running the many configurations of one figure, with progress reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import xarray as xr
+
+from lindyn.experiments import Experiment, RunResult, run
+
+__all__ = ["Progress", "run_many", "groups", "first_failure"]
+
+Progress = Callable[[str, int, int], None] | None
+"""``progress(description, done, total)``; the CLI draws it as a progress bar."""
+
+
+def run_many(
+    experiment: Experiment,
+    configs: Sequence[tuple[str, Any]],
+    *,
+    seeds: int,
+    progress: Progress = None,
+    name: str = "",
+) -> list[RunResult]:
+    """:func:`lindyn.run` each ``(label, config)`` in turn (failures are kept, not raised)."""
+    results = []
+    for done, (label, config) in enumerate(configs):
+        if progress is not None:
+            progress(f"{name}: {label}", done, len(configs))
+        results.append(run(experiment, config, seeds=seeds, throw=False))
+    if progress is not None:
+        progress(f"{name}: done", len(configs), len(configs))
+    return results
+
+
+def groups(labels: Sequence[str], results: Sequence[RunResult]) -> dict[str, xr.Dataset]:
+    """``{label/simulation, label/theory}`` datasets of the runs, for one netCDF file."""
+    out: dict[str, xr.Dataset] = {}
+    for label, result in zip(labels, results, strict=True):
+        out[f"{label}/simulation"] = result.simulation
+        out[f"{label}/theory"] = result.theory
+    return out
+
+
+def first_failure(results: Sequence[RunResult]) -> tuple[str, str]:
+    """``("ok", "ok")`` or the status and message of the first failed run."""
+    for result in results:
+        if result.status != "ok":
+            return result.status, result.message
+    return "ok", "ok"
