@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import lindyn
+from lindyn.figures import figure_names
 
 
 def _lindyn(*args, cwd=None):
@@ -22,7 +23,8 @@ def _lindyn(*args, cwd=None):
 def test_list():
     res = _lindyn("list")
     assert res.returncode == 0
-    assert [line.split()[0] for line in res.stdout.splitlines()] == list(lindyn.names())
+    names = [*lindyn.names(), *figure_names()]
+    assert [line.split()[0] for line in res.stdout.splitlines()] == names
 
 
 def test_run_json_schema(tmp_path):
@@ -66,6 +68,9 @@ def test_run_json_schema(tmp_path):
         (["run", "dln", "--set", "rho=1.5"], "rho"),
         (["run", "dln", "--set", "dt=2"], "dt"),
         (["run", "dln", "--set", "design=mnist"], "design"),
+        (["run", "dln", "--set", "method=flow", "--set", "dt=3"], "dt"),
+        (["run", "dln", "--set", "method=flow", "--set", "t_max=100"], "copies"),
+        (["reproduce", "dln-nope"], "figure"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, field):
@@ -116,8 +121,9 @@ def test_report_quick(tmp_path):
     index = tmp_path / "rep" / "index.html"
     assert res.stdout.strip() == str(index.resolve())
     page = index.read_text()
-    for name in lindyn.names():
+    names = [*lindyn.names(), *figure_names()]
+    for name in names:
         assert f'src="{name}/figure.png"' in page
         assert (tmp_path / "rep" / name / "figure.png").exists()
     summary = json.loads(page.split('id="summary">')[1].split("</script>")[0])
-    assert summary == {name: "ok" for name in lindyn.names()}
+    assert summary == {name: "ok" for name in names}
