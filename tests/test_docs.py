@@ -9,6 +9,9 @@ import pytest
 
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.theory._dln_timescales
+import lindyn.theory._fixed_point
+import lindyn.theory._grids
 import lindyn.train._flow
 import lindyn.train._observe
 
@@ -29,7 +32,15 @@ def test_readme_example_runs(tmp_path):
 
 @pytest.mark.parametrize(
     "module",
-    [lindyn.train._flow, lindyn.train._observe, lindyn.experiments._run, lindyn.data._gaussian],
+    [
+        lindyn.train._flow,
+        lindyn.train._observe,
+        lindyn.experiments._run,
+        lindyn.data._gaussian,
+        lindyn.theory._grids,
+        lindyn.theory._dln_timescales,
+        lindyn.theory._fixed_point,
+    ],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
