@@ -1,11 +1,13 @@
 """Gradient flow from a tiny initialization (alpha = 1e-8): long plateaus, exact escape times."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from lindyn.models import DiagonalLinear
+from lindyn.models import DiagonalLinear, DiagonalParams
+from lindyn.theory import to_lindyn_units
 from lindyn.train import gradient_flow
 
 
@@ -60,3 +62,39 @@ def test_pm_and_uv_parametrizations_are_one_flow():
         lambda p: uv.grad(p, X, y), uv.init(), 2 * t, observe=lambda p: {"b": uv.beta(p)}
     )
     np.testing.assert_allclose(a.observables["b"], b.observables["b"], atol=1e-7)
+
+
+_THEIR_BETA = {
+    "pm": lambda p: p.u**2 - p.v**2,  # beta = w+^2 - w-^2
+    "pm_half": lambda p: (p.u**2 - p.v**2) / 2,
+    "uv_unit": lambda p: p.u * p.v,
+}
+
+
+@pytest.mark.parametrize("parametrization", sorted(_THEIR_BETA))
+def test_convention_conversion_gives_the_same_flow(parametrization):
+    """Their model (mean loss, weight decay on their factors, their init) at their time equals
+    lindyn's at the converted scale, time and weight decay (spec §1.4); their gradient by
+    autodiff, independent of lindyn's models."""
+    rng = np.random.default_rng(1)
+    n, d, alpha, decay, t = 6, 9, 0.4, 0.3, 2.0
+    X, y = jnp.asarray(rng.normal(size=(n, d))), jnp.asarray(rng.normal(size=n))
+    beta = _THEIR_BETA[parametrization]
+
+    def their_loss(p):
+        return 0.5 / n * jnp.sum((y - X @ beta(p)) ** 2) + 0.5 * decay * (p.u @ p.u + p.v @ p.v)
+
+    ones = jnp.ones(d)
+    start = DiagonalParams(alpha * ones, (0 if parametrization == "uv_unit" else alpha) * ones)
+    a = gradient_flow(
+        jax.grad(their_loss), start, jnp.array([0.0, t]), observe=lambda p: {"b": beta(p)}
+    )
+    units = to_lindyn_units(parametrization, alpha, time=t, weight_decay=decay, loss_scale=1 / n)
+    ours = DiagonalLinear(d, units.alpha, "uv")
+    b = gradient_flow(
+        lambda p: ours.grad(p, X, y, scale=1.0, lam=units.lam),
+        ours.init(),
+        jnp.array([0.0, units.time]),
+        observe=lambda p: {"b": ours.beta(p)},
+    )
+    np.testing.assert_allclose(a.observables["b"][-1], b.observables["b"][-1], atol=1e-7)

@@ -1,5 +1,7 @@
 """What the theory predicts."""
 
+from lindyn.theory._dln_conventions import DLNUnits as DLNUnits
+from lindyn.theory._dln_conventions import to_lindyn_units as to_lindyn_units
 from lindyn.theory._dln_dmft import DLNDMFT as DLNDMFT
 from lindyn.theory._dln_dmft import dln_dmft as dln_dmft
 from lindyn.theory._dln_static import StaticPoint as StaticPoint
