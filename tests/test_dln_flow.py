@@ -81,17 +81,16 @@ def test_trapezoid_scheme_is_second_order():
     np.testing.assert_allclose(ratios, 4.0, rtol=0.1)
 
 
-def test_flow_dmft_matches_gradient_flow_small():
-    """d = 500, 16 seeds of gradient flow against the flow DMFT (M = 1000, two seeds), alpha = 0.5.
+def _assert_dmft_matches_flow(d: int, seeds: int, copies: int, t_max: float) -> None:
+    """Gradient flow at d against the flow DMFT (two seeds), alpha = 0.5, lambda = 0.
 
     Tolerance: 4 combined standard errors (seeds of the simulation; half the spread of the two
     DMFT solutions for its Monte-Carlo error) plus 2/d of the initial value for the finite-size
     bias; the trapezoid error at dt = 0.2 is below 1e-3 relative (second order, measured
     against dt = 0.1), inside that budget.
     """
-    d, seeds = 500, 16
-    grid = flow_grid(5.0, dt_max=0.2, dt_min=0.02)
-    runs = [dln_dmft(DELTA, 0.5, times=grid, scheme="flow", copies=1000, seed=s) for s in (0, 1)]
+    grid = flow_grid(t_max, dt_max=0.2, dt_min=0.02)
+    runs = [dln_dmft(DELTA, 0.5, times=grid, scheme="flow", copies=copies, seed=s) for s in (0, 1)]
     assert all(r.solve.converged for r in runs)
     sim = _flow(d, 0.5, grid, seeds)
     for name, curve, scale in (("test", "test_error", RHO), ("train", "train_loss", RHO / 2)):
@@ -100,6 +99,17 @@ def test_flow_dmft_matches_gradient_flow_small():
         se = np.sqrt(sim[name].var(axis=0, ddof=1) / seeds + mc_se**2)
         gap = np.abs(sim[name].mean(axis=0) - theory)
         assert np.all(gap <= 4 * se + 2 / d * scale), (curve, np.max(gap / se))
+
+
+def test_flow_dmft_matches_gradient_flow_small():
+    """d = 500, 16 seeds, M = 1000, t <= 5."""
+    _assert_dmft_matches_flow(500, 16, 1000, 5.0)
+
+
+@pytest.mark.slow
+def test_flow_dmft_matches_gradient_flow_d2000():
+    """d = 2000, 6 seeds, M = 2000, t <= 10 (spec §9 V1 setting, here for the flow)."""
+    _assert_dmft_matches_flow(2000, 6, 2000, 10.0)
 
 
 def test_lazy_limit_approaches_least_squares_at_rate_alpha_minus_4():

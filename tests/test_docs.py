@@ -9,6 +9,7 @@ import pytest
 
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
 import lindyn.theory._fixed_point
 import lindyn.theory._grids
@@ -38,6 +39,7 @@ def test_readme_example_runs(tmp_path):
         lindyn.experiments._run,
         lindyn.data._gaussian,
         lindyn.theory._grids,
+        lindyn.theory._dln_conventions,
         lindyn.theory._dln_timescales,
         lindyn.theory._fixed_point,
     ],
