@@ -7,7 +7,7 @@ import numpy as np
 from lindyn.data import gaussian_design, noisy_labels, sparse_teacher
 from lindyn.models import DiagonalLinear
 from lindyn.theory import damped_fixed_point, dln_dmft, linear_curves, mp_integral
-from lindyn.theory._dln_dmft import matched_noise, stratified_teacher
+from lindyn.theory._dln_dmft import matched_noise, quadrature_teacher
 from lindyn.train import gradient_descent
 
 DELTA, RHO, SIGMA, DT = 0.5, 0.2, 0.1, 0.1
@@ -39,7 +39,7 @@ def test_linear_closed_form_limits():
 
 
 def test_matched_noise_moments():
-    beta_star = stratified_teacher(jax.random.key(0), 300, RHO)
+    beta_star = quadrature_teacher(300, RHO)
     assert abs(float(jnp.mean(beta_star**2)) - RHO) < 1e-14
     assert int(jnp.sum(beta_star != 0)) == 60
     Z = matched_noise(jax.random.key(1), 300, 20, beta_star)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import lindyn._registry
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.theory._checks
 import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
 import lindyn.theory._fixed_point
@@ -40,6 +42,8 @@ def test_readme_example_runs(tmp_path):
         lindyn.data._gaussian,
         lindyn.theory._grids,
         lindyn.theory._dln_conventions,
+        lindyn.theory._checks,
+        lindyn._registry,
         lindyn.theory._dln_timescales,
         lindyn.theory._fixed_point,
     ],

@@ -9,8 +9,8 @@ import pytest
 
 from lindyn.figures import figure_names, get_figure
 from lindyn.figures.dln_alpha import fitted_rate
-from lindyn.figures.dln_search import first_activation
 from lindyn.results import load_groups
+from lindyn.theory import field_quantile
 
 
 def test_every_issue_figure_is_registered():
@@ -29,14 +29,14 @@ def test_fitted_rate_recovers_an_exponential():
     assert fitted_rate(t, 3.0 * np.exp(-2 * 0.07 * t), 100.0) == pytest.approx(0.07, rel=1e-10)
 
 
-def test_first_activation_of_the_strongest_fields():
-    """P(|h0| > 1/tau) = 1 % for h0 = delta beta* + s Z, checked by Monte Carlo (1e6 draws)."""
-    tau = first_activation(0.99)
+def test_field_quantile_of_the_search_fields():
+    """P(|h0| > h_q) = 1 % for h0 = delta beta* + s Z, checked by Monte Carlo (1e6 draws)."""
+    h = field_quantile(0.99, 0.5)
     rng = np.random.default_rng(0)
     n = 1_000_000
     beta = rng.standard_normal(n) * (rng.random(n) < 0.2)
     h0 = 0.5 * beta + np.sqrt(0.5 * 0.21) * rng.standard_normal(n)
-    assert np.mean(np.abs(h0) > 1 / tau) == pytest.approx(0.01, abs=4 * np.sqrt(0.01 / n))
+    assert np.mean(np.abs(h0) > h) == pytest.approx(0.01, abs=4 * np.sqrt(0.01 / n))
 
 
 def test_reproduce_writes_figure_data_and_metrics(tmp_path):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -177,7 +175,9 @@ def reproduce(
         raise InputError(str(e)) from None
     out = out or Path("figures") / recipe.name
     _check_out(out)
-    with _progress_bar() as progress:
+    from lindyn._progress import progress_bar
+
+    with progress_bar() as progress:
         result = recipe(quick=quick, progress=progress)
     paths = result.save(out)
     console = Console()
@@ -187,24 +187,6 @@ def reproduce(
     if result.status != "ok":
         _err.print(f"[red]{result.message}[/red]")
         raise typer.Exit(1)
-
-
-@contextlib.contextmanager
-def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr, driven as ``progress(description, done, total)``."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=_err) as bar:
-        task = bar.add_task("", total=None)
-        yield lambda text, done, total: bar.update(
-            task, description=text, completed=done, total=total
-        )
 
 
 def main(argv: list[str] | None = None) -> int:

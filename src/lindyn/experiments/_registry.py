@@ -9,7 +9,8 @@ from typing import Any
 import xarray as xr
 from matplotlib.figure import Figure
 
-from lindyn._config import ConfigBase, ConfigError
+from lindyn._config import ConfigBase
+from lindyn._registry import Registry
 
 __all__ = ["Experiment", "register", "get", "names"]
 
@@ -46,15 +47,12 @@ class Experiment:
         return base.replace(**overrides) if overrides else base
 
 
-_REGISTRY: dict[str, Experiment] = {}
+_REGISTRY = Registry[Experiment]("experiment")
 
 
 def register(experiment: Experiment) -> Experiment:
     """Add an experiment to the registry (its name must be new)."""
-    if experiment.name in _REGISTRY:
-        raise ValueError(f"experiment {experiment.name!r} is already registered")
-    _REGISTRY[experiment.name] = experiment
-    return experiment
+    return _REGISTRY.add(experiment.name, experiment)
 
 
 def get(name: str) -> Experiment:
@@ -63,11 +61,9 @@ def get(name: str) -> Experiment:
     Raises:
         ConfigError: unknown name (the message lists the registered ones).
     """
-    if name not in _REGISTRY:
-        raise ConfigError("experiment", f"unknown {name!r}; one of {', '.join(names())}")
-    return _REGISTRY[name]
+    return _REGISTRY.get(name)
 
 
 def names() -> tuple[str, ...]:
     """Registered experiment names, sorted."""
-    return tuple(sorted(_REGISTRY))
+    return _REGISTRY.names()

@@ -1,4 +1,4 @@
-r"""Diagonal linear networks: gradient descent at finite d against the DMFT (Nishiyama & Imaizumi 2025).
+r"""Diagonal linear networks: gradient descent or flow at finite d against the DMFT (Nishiyama & Imaizumi 2025).
 
 Conventions (``shared/theory/dln_dmft.md`` §1, kept as the public interface): design entries
 :math:`\mathcal N(0, 1/d)` (or a bundled real design, standardized and scaled to variance
@@ -56,7 +56,7 @@ _MEMORY = 12 * 2**30
 
 @dataclasses.dataclass(frozen=True)
 class Config(ConfigBase):
-    """Diagonal-network gradient descent and its DMFT; see the module docstring."""
+    """Diagonal-network gradient descent or flow and its DMFT; see the module docstring."""
 
     d: int = param(2000, ge=10, le=50_000, help="dimension")
     delta: float = param(0.5, gt=0, le=20, help="n / d")
@@ -146,12 +146,21 @@ def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
 
 
 def simulate_at(config: Config, times: np.ndarray, seeds: int = 4) -> xr.Dataset:
-    """:func:`simulate` recorded at other ``times`` (e.g. log-spaced, far past the DMFT grid).
+    """:func:`simulate` recorded at other ``times`` (e.g. log-spaced, far past the DMFT grid);
+    the config's ``t_max`` and grid are not used.
 
-    With ``method="gd"`` the times must be multiples of ``dt``.
+    Raises:
+        ValueError: ``times`` not increasing from 0, or (``method="gd"``) not multiples of ``dt``.
     """
     times = np.asarray(times, dtype=np.float64)
-    if config.method == "gd" and not np.allclose(times / config.dt, np.rint(times / config.dt)):
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or times[0] != 0:
+        raise ValueError("times: must be a finite 1-D array starting at 0")
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("times: must be increasing")
+    steps = times / config.dt
+    if config.method == "gd" and np.any(
+        np.abs(steps - np.rint(steps)) > 1e-9 * np.maximum(1, steps)
+    ):
         raise ValueError("times: must be multiples of dt with method=gd")
     keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 1), seeds)
     solution = jax.jit(jax.vmap(lambda k: _run_one(config, k, times)))(keys)
@@ -159,7 +168,7 @@ def simulate_at(config: Config, times: np.ndarray, seeds: int = 4) -> xr.Dataset
 
 
 def predict(config: Config) -> xr.Dataset:
-    """The discrete-time DMFT on the same grid; the solver's status, iterations, residual in attrs."""
+    """The DMFT of the same scheme on the same grid; solver status, iterations, residual in attrs."""
     res = dln_dmft(
         config.delta,
         config.alpha,
@@ -192,13 +201,13 @@ def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
 
 
 def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
-    """Train loss (log) and test error against time."""
+    """Train loss (log) and test error against time, simulation against the DMFT."""
     fig, (a, b) = new_figure(2)
     overlay(a, sim, theory, "train_loss", logy=True)
     overlay(b, sim, theory, "test_error")
     c = config_of(sim)
     fig.suptitle(
-        f"diagonal linear network, GD vs DMFT: d={c['d']}, δ={c['delta']}, α={c['alpha']}, "
+        f"diagonal linear network, {c['method']} vs DMFT: d={c['d']}, δ={c['delta']}, α={c['alpha']}, "
         f"λ={c['lam']}, ρ={c['rho']}, σ={c['sigma']}, {c['method']} dt={c['dt']}, {c['design']} design",
         fontsize=9,
     )
@@ -209,7 +218,7 @@ def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
 EXPERIMENT = register(
     Experiment(
         name=NAME,
-        summary="diagonal linear network, gradient descent at finite d vs its DMFT",
+        summary="diagonal linear network, gradient descent or flow at finite d vs its DMFT",
         Config=Config,
         simulate=simulate,
         predict=predict,

@@ -1,4 +1,11 @@
-"""Reproducible figures of the papers' systems: ``lindyn reproduce NAME``."""
+"""Reproducible figures of the papers' systems: ``lindyn reproduce NAME``.
+
+A layer between the command line / report and the experiments: a figure recipe runs many
+configurations of one or more experiments (through :func:`lindyn.run`, so every curve has its
+simulation, theory and metrics), adds theory-only curves (static limits, timescales) and draws
+them together. Its result carries the datasets, the metrics, a caption computed from those
+metrics, and the first failure of any run or solver.
+"""
 
 from lindyn.figures import dln_alpha as dln_alpha
 from lindyn.figures import dln_curves as dln_curves

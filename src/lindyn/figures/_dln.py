@@ -1,17 +1,35 @@
-"""Shared pieces of the diagonal-network figures: sizes, configs, curve drawing, metrics."""
+"""Shared pieces of the diagonal-network figures: the setting, sizes, drawing, metrics."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from lindyn.experiments import RunResult, get
+from lindyn.figures._registry import FigureResult
+from lindyn.figures._runs import first_failure, groups
 from lindyn.plot import pair
 
-__all__ = ["Sizes", "sizes", "dln_config", "draw", "gap_metrics", "worst_gap"]
+__all__ = [
+    "DELTA",
+    "RHO",
+    "SIGMA",
+    "Sizes",
+    "sizes",
+    "dln_config",
+    "draw",
+    "gap_metrics",
+    "worst_gap",
+    "finish",
+]
+
+DELTA, RHO, SIGMA = 0.5, 0.2, 0.1
+"""The setting of every diagonal-network figure (spec §7): n/d, teacher density, noise."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,10 +47,11 @@ def sizes(quick: bool) -> Sizes:
     return Sizes(400, 500, 3, 0.5) if quick else Sizes(2000, 2000, 4, 0.25)
 
 
-def dln_config(size: Sizes, **overrides: object):
-    """A validated ``dln`` config at ``size`` with gradient flow on both sides."""
+def dln_config(size: Sizes, **overrides: Any) -> Any:
+    """A validated ``dln`` config in the figures' setting at ``size``, gradient flow both sides."""
     base = {"method": "flow", "d": size.d, "copies": size.copies, "dt": size.dt}
-    return get("dln").config(**{**base, **overrides})
+    setting = {"delta": DELTA, "rho": RHO, "sigma": SIGMA}
+    return get("dln").config(**{**base, **setting, **overrides})
 
 
 def draw(
@@ -66,7 +85,23 @@ def gap_metrics(labels: Sequence[str], results: Sequence[RunResult]) -> dict[str
     }
 
 
-def worst_gap(metrics: dict[str, float], variable: str) -> float:
+def worst_gap(metrics: Mapping[str, float], variable: str) -> float:
     """The largest ``rel_l2_<variable>`` over the runs."""
     values = [v for k, v in metrics.items() if k.endswith(f"/rel_l2_{variable}")]
     return float(max(values)) if values else float("nan")
+
+
+def finish(
+    name: str,
+    fig: Figure,
+    title: str,
+    runs: tuple[Sequence[str], Sequence[RunResult]],
+    metrics: dict[str, float],
+    caption: str,
+) -> FigureResult:
+    """Title and lay out the figure; its data are the runs, its status their first failure."""
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    labels, results = runs
+    status, message = first_failure(results)
+    return FigureResult(name, fig, groups(labels, results), metrics, caption, status, message)

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from lindyn._config import ConfigError
+from lindyn._registry import Registry
 from lindyn.results import atomic_write_text, save_groups
 
 __all__ = ["FigureResult", "FigureRecipe", "register_figure", "get_figure", "figure_names"]
@@ -46,10 +46,9 @@ class FigureResult:
         metrics = {k: (float(v) if np.isfinite(v) else None) for k, v in self.metrics.items()}
         document = {"figure": self.name, "status": self.status, "message": self.message}
         text = json.dumps({**document, "caption": self.caption, "metrics": metrics}, indent=2)
-        paths = {
-            "data": save_groups(dict(self.data), out / "data.nc"),
-            "metrics": atomic_write_text(out / "metrics.json", text + "\n"),
-        }
+        paths = {"metrics": atomic_write_text(out / "metrics.json", text + "\n")}
+        if self.data:
+            paths["data"] = save_groups(dict(self.data), out / "data.nc")
         tmp = out / ".figure.tmp.png"
         self.figure.savefig(tmp, dpi=110)
         paths["figure"] = tmp.replace(out / "figure.png")
@@ -72,24 +71,19 @@ class FigureRecipe:
         return self.make(quick=quick, progress=progress)
 
 
-_FIGURES: dict[str, FigureRecipe] = {}
+_FIGURES = Registry[FigureRecipe]("figure")
 
 
 def register_figure(recipe: FigureRecipe) -> FigureRecipe:
     """Add a figure recipe (its name must be new)."""
-    if recipe.name in _FIGURES:
-        raise ValueError(f"figure {recipe.name!r} is already registered")
-    _FIGURES[recipe.name] = recipe
-    return recipe
+    return _FIGURES.add(recipe.name, recipe)
 
 
 def get_figure(name: str) -> FigureRecipe:
     """The registered recipe ``name``; :class:`ConfigError` lists the known ones otherwise."""
-    if name not in _FIGURES:
-        raise ConfigError("figure", f"unknown {name!r}; one of {', '.join(figure_names())}")
-    return _FIGURES[name]
+    return _FIGURES.get(name)
 
 
 def figure_names() -> tuple[str, ...]:
     """Registered figure names, sorted."""
-    return tuple(sorted(_FIGURES))
+    return _FIGURES.names()

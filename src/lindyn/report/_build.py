@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+from lindyn._progress import progress_bar
 from lindyn.experiments import RunResult, get, names, run
 from lindyn.figures import FigureResult, figure_names, get_figure
+from lindyn.plot import new_figure
 from lindyn.report._html import write_index
 
 __all__ = ["build_report"]
@@ -36,28 +35,30 @@ def build_report(
     out = Path(out)
     chosen = experiments or names()
     plates = figure_names() if figures is None else figures
+    total = len(chosen) + len(plates)
     results: list[RunResult] = []
     drawn: list[FigureResult] = []
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=not progress) as bar:
-        task = bar.add_task("report", total=len(chosen) + len(plates))
+    with progress_bar(enabled=progress) as report:
         for name in chosen:
-            bar.update(task, description=f"report: {name}")
+            report(f"report: {name}", len(results), total)
             exp = get(name)
             result = run(exp, exp.config(quick=quick), seeds=seeds, throw=False)
             result.save(out / name)
             results.append(result)
-            bar.advance(task)
         for name in plates:
-            bar.update(task, description=f"report: figure {name}")
-            figure = get_figure(name)(quick=quick)
+            report(f"report: figure {name}", len(results) + len(drawn), total)
+            figure = _draw_figure(name, quick)
             figure.save(out / name)
             drawn.append(figure)
-            bar.advance(task)
+        report("report: done", total, total)
     return write_index(out, results, drawn, quick=quick), results, drawn
+
+
+def _draw_figure(name: str, quick: bool) -> FigureResult:
+    """The figure, or a failed result that names the error (the report goes on)."""
+    try:
+        return get_figure(name)(quick=quick)
+    except Exception as error:  # a failed figure is reported on the page, not raised
+        fig, _ = new_figure(1)
+        message = f"{type(error).__name__}: {error}"
+        return FigureResult(name, fig, {}, {}, f"failed: {message}", "failed", message)

@@ -9,6 +9,7 @@ from lindyn.theory._dln_static import convergence_rate as convergence_rate
 from lindyn.theory._dln_static import dln_fixed_point as dln_fixed_point
 from lindyn.theory._dln_static import dln_fixed_point_sweep as dln_fixed_point_sweep
 from lindyn.theory._dln_timescales import activation_time as activation_time
+from lindyn.theory._dln_timescales import field_quantile as field_quantile
 from lindyn.theory._dln_timescales import lazy_curves as lazy_curves
 from lindyn.theory._dln_timescales import rich_time as rich_time
 from lindyn.theory._dln_timescales import search_field_scale as search_field_scale

@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from lindyn.theory._checks import validate
+
 __all__ = ["DLNUnits", "to_lindyn_units"]
 
 # parametrization -> (alpha factor, time factor); the weight decay divides by the time factor
@@ -64,15 +66,15 @@ def to_lindyn_units(
         >>> to_lindyn_units("pm", 0.1, time=3.0, weight_decay=0.2)
         DLNUnits(alpha=0.14142135623730953, time=6.0, lam=0.1)
     """
-    if parametrization not in _FACTORS:
-        raise ValueError(
-            f"parametrization: must be one of {', '.join(_FACTORS)}, got {parametrization!r}"
-        )
-    for name, value in (("alpha", alpha), ("loss_scale", loss_scale)):
-        if not value > 0:
-            raise ValueError(f"{name}: must be > 0, got {value!r}")
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay: must be >= 0, got {weight_decay!r}")
+    known = ", ".join(_FACTORS)
+    validate(
+        [
+            ("parametrization", parametrization, parametrization in _FACTORS, f"one of {known}"),
+            ("alpha", alpha, alpha > 0, "> 0"),
+            ("loss_scale", loss_scale, loss_scale > 0, "> 0"),
+            ("weight_decay", weight_decay, weight_decay >= 0, ">= 0"),
+        ]
+    )
     scale, speed = _FACTORS[parametrization]
     speed *= loss_scale
     return DLNUnits(scale * alpha, None if time is None else speed * time, weight_decay / speed)

@@ -20,7 +20,7 @@ points. Both are solved here by:
   scheme of the spec's §3, whose plain Gaussian draws bias the fixed point by :math:`O(K/M)`);
 * closure :math:`\bar B = \mathbb E\varrho`, :math:`C_\Delta = \mathbb E\,\Delta\beta\Delta\beta^\top`, by
   damped fixed-point iteration with Anderson mixing (:func:`damped_fixed_point`);
-* the teacher as a quadrature of its law (:func:`stratified_teacher`), not a sample.
+* the teacher as a quadrature of its law (:func:`quadrature_teacher`), not a sample.
 
 Observables: train loss :math:`\frac12 C_r(t,t)`, test error :math:`C_\Delta(t,t)`. Cost: time
 :math:`O(M K^3)` and memory :math:`O(M K^2)` per iteration for ``copies`` :math:`M` and ``K`` grid
@@ -38,21 +38,23 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from lindyn.theory._checks import validate
 from lindyn.theory._dln_processes import process
 from lindyn.theory._fixed_point import FixedPointResult, damped_fixed_point
 
-__all__ = ["DLNDMFT", "dln_dmft", "stratified_teacher", "matched_noise"]
+__all__ = ["DLNDMFT", "dln_dmft", "quadrature_teacher", "matched_noise"]
 
 
 @dataclasses.dataclass(frozen=True)
 class DLNDMFT:
-    """Solution of the diagonal-network DMFT on the grid ``t_k = k dt``.
+    """Solution of the diagonal-network DMFT on a grid of ``K`` times.
 
     Attributes:
-        times: ``(T+1,)``.
-        train_loss, test_error: ``(T+1,)`` curves.
-        C_delta: ``(T+1, T+1)`` parameter-side correlation of :math:`\\beta - \\beta^*`.
-        B: ``(T+1, T+1)`` discrete response :math:`\\mathbb E\\,\\partial\\beta_k/\\partial h_j` (dt included).
+        times: ``(K,)``, from 0.
+        train_loss, test_error: ``(K,)`` curves.
+        C_delta: ``(K, K)`` parameter-side correlation of :math:`\\beta - \\beta^*`.
+        B: ``(K, K)`` discrete response :math:`\\mathbb E\\,\\partial\\beta_k/\\partial h_j` (the steps
+            included; lower triangular, with a diagonal for the implicit ``"flow"`` scheme).
         solve: the final fixed-point outcome (status, iterations, residual).
         iterations: closure updates over all warm-start horizons.
     """
@@ -66,17 +68,16 @@ class DLNDMFT:
     iterations: int
 
 
-def stratified_teacher(key: Array, copies: int, rho: float) -> Array:
+def quadrature_teacher(copies: int, rho: float) -> Array:
     r"""``copies`` teacher values: exactly ``s = round(rho * copies)`` non-zeros at the midpoint
     quantiles :math:`\Phi^{-1}((i - \frac12)/s)` of the standard normal, rescaled so that their
     mean square is exactly :math:`\rho`.
 
     A quadrature of the Bernoulli–Gaussian law rather than a sample of it: random teacher values
     were the largest Monte-Carlo error of the parameter side (±1 % on the test error at
-    :math:`M = 2000` even with the power normalised, spec §3). ``key`` is kept for the interface
-    (the values carry no randomness; the noise :math:`Z` does).
+    :math:`M = 2000` even with the power normalised, spec §3). The values carry no randomness;
+    the noise :math:`Z` does.
     """
-    del key
     support = max(1, round(rho * copies))
     levels = jax.scipy.special.ndtri((jnp.arange(support) + 0.5) / support)
     values = jnp.zeros(copies).at[:support].set(levels)
@@ -94,7 +95,7 @@ def matched_noise(key: Array, copies: int, steps: int, beta_star: Array) -> Arra
     and the linear reduction is reproduced to rounding.
     """
     if copies < steps + 3:
-        raise ValueError(f"copies: must be >= steps + 3 = {steps + 3}, got {copies}")
+        raise ValueError(f"copies: must be >= grid points + 2 = {steps + 3}, got {copies}")
     G = jax.random.normal(key, (copies, steps + 1))
     basis = jnp.concatenate([jnp.ones((copies, 1)), beta_star[:, None], G], axis=1)
     Q, R = jnp.linalg.qr(basis)
@@ -163,9 +164,12 @@ def dmft_grid(times: np.ndarray | None, steps: int | None, dt: float | None) -> 
         if steps is None or dt is None or steps < 1 or not dt > 0:
             raise ValueError("times: give a grid, or steps >= 1 and dt > 0")
         return dt * np.arange(steps + 1)
+    if steps is not None or dt is not None:
+        raise ValueError("times: give either times or (steps, dt), not both")
     times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or times.size < 2 or times[0] != 0 or np.any(np.diff(times) <= 0):
-        raise ValueError("times: must be increasing from 0, with at least 2 points")
+    ok = times.ndim == 1 and times.size >= 2 and np.all(np.isfinite(times)) and times[0] == 0
+    if not ok or np.any(np.diff(times) <= 0):
+        raise ValueError("times: must be finite and increasing from 0, with at least 2 points")
     return times
 
 
@@ -207,7 +211,7 @@ def dln_dmft(
             :math:`\theta`-scheme in the mirror variable (A-stable: long horizons and large
             :math:`\alpha` on coarse geometric grids; error :math:`O(\eta^2)` at
             :math:`\theta = 1/2`). See :mod:`lindyn.theory._dln_processes`.
-        theta: implicitness of the ``"flow"`` scheme, in [0, 1].
+        theta: implicitness of the ``"flow"`` scheme, in [0, 1] (unused by ``"gd"``).
         copies: Monte-Carlo copies :math:`M` of the single-coordinate process (>= K + 2).
         seed: seed of the common random numbers and the teacher draws.
         damping, anderson, tol, max_iter, callback: passed to :func:`damped_fixed_point`
@@ -227,13 +231,21 @@ def dln_dmft(
         ValueError: a bad grid, scheme or theta.
     """
     grid = dmft_grid(times, steps, dt)
-    if scheme not in ("gd", "flow"):
-        raise ValueError(f"scheme: must be 'gd' or 'flow', got {scheme!r}")
-    if not 0 <= theta <= 1:
-        raise ValueError(f"theta: must be in [0, 1], got {theta!r}")
+    validate(
+        [
+            ("delta", delta, delta > 0, "> 0"),
+            ("alpha", alpha, alpha > 0, "> 0"),
+            ("lam", lam, lam >= 0, ">= 0"),
+            ("rho", rho, 0 < rho <= 1, "in (0, 1]"),
+            ("sigma", sigma, sigma >= 0, ">= 0"),
+            ("scheme", scheme, scheme in ("gd", "flow"), "'gd' or 'flow'"),
+            ("theta", theta, 0 <= theta <= 1, "in [0, 1]"),
+            ("copies", copies, copies >= grid.size + 2, f">= grid points + 2 = {grid.size + 2}"),
+        ]
+    )
     K = grid.size
-    kz, kb = jax.random.split(jax.random.key(seed))
-    beta_star = stratified_teacher(kb, copies, rho)
+    kz = jax.random.key(seed)
+    beta_star = quadrature_teacher(copies, rho)
     Z = matched_noise(kz, copies, K - 1, beta_star)
     params = jnp.asarray([delta, alpha, lam, sigma], dtype=jnp.float64)
     state = (jnp.zeros((1, 1)), jnp.full((1, 1), float(jnp.mean(beta_star**2))))

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
+from lindyn.theory._checks import Check, validate
 from lindyn.theory._fixed_point import damped_fixed_point
 
 __all__ = ["StaticPoint", "convergence_rate", "dln_fixed_point", "dln_fixed_point_sweep"]
@@ -44,8 +45,6 @@ _WZ = np.exp(-(_Z**2) / 2) / np.sqrt(2 * np.pi) * np.gradient(_Z)
 _WZ[[0, -1]] /= 2  # trapezoid end weights
 _TOL = 1e-12  # max-abs residual of the min-Q_alpha equations
 _PROX_STEPS = 60  # Newton budget of the prox
-
-Checks = tuple[tuple[str, float, bool, str], ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,13 +282,7 @@ def _spectral_edge(D: np.ndarray, w: np.ndarray, delta: float) -> float:
     return float(-1 / m + np.sum(w * D / (1 + delta * D * m)))
 
 
-def _validate(checks: Checks) -> None:
-    for name, value, ok, allowed in checks:
-        if not ok:
-            raise ValueError(f"{name}: must be {allowed}, got {value!r}")
-
-
-def _common_checks(delta: float, rho: float, sigma: float, lam: float = 0.0) -> Checks:
+def _common_checks(delta: float, rho: float, sigma: float, lam: float = 0.0) -> tuple[Check, ...]:
     return (
         ("delta", delta, delta > 0, "> 0"),
         ("delta", delta, lam > 0 or delta != 1, "!= 1 when lam = 0 (interpolation threshold)"),
@@ -306,7 +299,7 @@ def dln_fixed_point(
     ``alpha = 0`` with ``lam = 0``, ``delta < 1`` gives basis pursuit, ``alpha = inf`` min-ℓ2.
     Results are cached per argument tuple.
     """
-    _validate(
+    validate(
         (
             *_common_checks(delta, rho, sigma, lam),
             ("alpha", alpha, alpha >= 0, ">= 0"),
@@ -336,7 +329,7 @@ def dln_fixed_point_sweep(
     delegated to :func:`dln_fixed_point`.
     """
     values = np.asarray(alphas, dtype=float)
-    _validate(
+    validate(
         (
             *_common_checks(delta, rho, sigma),
             ("alphas", alphas, values.ndim == 1 and values.size > 0, "a non-empty 1-D sequence"),
@@ -429,7 +422,7 @@ def convergence_rate(delta: float, alpha: float, *, rho: float = 0.2, sigma: flo
     :attr:`StaticPoint.kappa` (so :func:`dln_fixed_point_sweep` gives κ for many α at once).
     Raises :class:`RuntimeError` if the fixed point did not converge.
     """
-    _validate(
+    validate(
         (
             ("delta", delta, 0 < delta < 1, "in (0, 1) (lam = 0 interpolation regime)"),
             ("alpha", alpha, 0 < alpha < np.inf, "in (0, inf)"),

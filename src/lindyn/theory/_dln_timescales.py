@@ -22,7 +22,10 @@ Conventions of :mod:`lindyn.experiments.dln`. Per coordinate, exactly,
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import brentq
+from scipy.special import erf
 
+from lindyn.theory._checks import Check, validate
 from lindyn.theory._marchenko_pastur import linear_curves
 
 __all__ = [
@@ -31,12 +34,12 @@ __all__ = [
     "search_field_scale",
     "activation_time",
     "search_plateau",
+    "field_quantile",
 ]
 
 
-def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ValueError(f"{name}: must be > 0, got {value!r}")
+def _positive(name: str, value: float) -> Check:
+    return (name, value, value > 0, "> 0")
 
 
 def lazy_curves(
@@ -50,8 +53,7 @@ def lazy_curves(
     Returns:
         ``(train_loss, test_error)`` on ``times``.
     """
-    _positive("delta", delta)
-    _positive("alpha", alpha)
+    validate([_positive("delta", delta), _positive("alpha", alpha)])
     return linear_curves(delta, rho, sigma, 2 * alpha**2 * np.asarray(times, dtype=np.float64))
 
 
@@ -59,16 +61,14 @@ def rich_time(alpha: float, lam: float) -> float:
     r""":math:`t_{\rm rich} = \ln\alpha/\lambda`: when weight decay has shrunk :math:`\alpha_t` to 1
     (spec §4.2); the lazy → rich transition and the grokking drop happen at
     :math:`t_{\rm rich} + O(1/\lambda)`."""
-    _positive("lam", lam)
-    if not alpha > 1:
-        raise ValueError(f"alpha: must be > 1 for a lazy phase, got {alpha!r}")
+    validate([_positive("lam", lam), ("alpha", alpha, alpha > 1, "> 1 (a lazy phase)")])
     return float(np.log(alpha) / lam)
 
 
 def search_field_scale(delta: float, *, rho: float = 0.2, sigma: float = 0.1) -> float:
     r"""Standard deviation :math:`\sqrt{\delta(\sigma^2 + \rho)}` of the noise part of the frozen
     search-phase field :math:`h_0 = \delta\beta^* + \sqrt{\delta(\sigma^2+\rho)}\,Z` (spec §4.3)."""
-    _positive("delta", delta)
+    validate([_positive("delta", delta)])
     return float(np.sqrt(delta * (sigma**2 + rho)))
 
 
@@ -86,11 +86,11 @@ def activation_time(
         >>> float(activation_time(np.array(0.5), 1e-4, level=1.0))  # asinh(1e8)/1
         19.11382792451231
     """
-    _positive("alpha", alpha)
-    _positive("level", level)
+    validate([_positive("alpha", alpha), _positive("level", level), ("lam", lam, lam >= 0, ">= 0")])
     h = np.abs(np.asarray(h0, dtype=np.float64))
     if lam == 0:
-        return np.arcsinh(level / alpha**2) / (2 * np.where(h > 0, h, np.nan))
+        with np.errstate(divide="ignore"):
+            return np.where(h > 0, np.arcsinh(level / alpha**2) / (2 * h), np.inf)
     grow = h > lam
     rate = np.where(grow, h - lam, 1.0)
     # at hi, e^{2(h - lam)t} >= e^4 max(q, 1)^2 with q = 2 level / alpha^2: past the level
@@ -106,3 +106,20 @@ def activation_time(
 def search_plateau(*, rho: float = 0.2, sigma: float = 0.1) -> tuple[float, float]:
     r"""Train loss and test error on the search plateau: :math:`(\sigma^2 + \rho)/2` and :math:`\rho`."""
     return 0.5 * (sigma**2 + rho), rho
+
+
+def field_quantile(quantile: float, delta: float, *, rho: float = 0.2, sigma: float = 0.1) -> float:
+    r"""The ``quantile`` of :math:`|h_0|`, :math:`h_0 = \delta\beta^* + sZ` (Bernoulli–Gaussian
+    teacher, :math:`s` of :func:`search_field_scale`): a mixture of two half-normal laws.
+
+    As :math:`\alpha \to 0` (λ = 0) the fraction ``1 - quantile`` of coordinates with the
+    strongest fields has left the origin by :math:`\tau = t/\ln(1/\alpha) = 1/h_q`.
+    """
+    validate([("quantile", quantile, 0 < quantile < 1, "in (0, 1)")])
+    s = search_field_scale(delta, rho=rho, sigma=sigma)
+    spike = np.hypot(s, delta)  # the support part delta beta* + sZ has variance delta^2 + s^2
+
+    def cdf(x: float) -> float:
+        return (1 - rho) * erf(x / (np.sqrt(2) * s)) + rho * erf(x / (np.sqrt(2) * spike))
+
+    return float(brentq(lambda x: cdf(x) - quantile, 0.0, 50.0 * np.hypot(s, delta)))

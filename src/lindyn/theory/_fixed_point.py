@@ -9,6 +9,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from lindyn.theory._checks import validate
+
 __all__ = ["FixedPointResult", "damped_fixed_point"]
 
 
@@ -17,7 +19,8 @@ class FixedPointResult:
     """The outcome of :func:`damped_fixed_point`.
 
     Attributes:
-        value: the last iterate; the answer only if ``status == "converged"``.
+        value: :math:`F(x)` at the accepted point if ``status == "converged"``; otherwise the
+            last point :math:`x` at which :math:`F` was evaluated (``residual`` is its change).
         status: ``"converged"``, ``"max_iter"`` (budget spent, residual above tolerance) or
             ``"diverged"`` (non-finite iterate).
         iterations: number of updates made.
@@ -121,10 +124,13 @@ def damped_fixed_point(
         >>> res.status, round(float(res.value), 6)
         ('converged', 0.739085)
     """
-    if not 0 < damping <= 1:
-        raise ValueError(f"damping: must be in (0, 1], got {damping}")
-    if anderson < 0:
-        raise ValueError(f"anderson: must be >= 0, got {anderson}")
+    validate(
+        [
+            ("damping", damping, 0 < damping <= 1, "in (0, 1]"),
+            ("anderson", anderson, anderson >= 0, ">= 0"),
+            ("max_iter", max_iter, max_iter >= 1, ">= 1"),
+        ]
+    )
     x, residuals = x0, []
     mixer = _Anderson(anderson, damping)
     for it in range(1, max_iter + 1):
@@ -137,7 +143,9 @@ def damped_fixed_point(
             return FixedPointResult(x, "diverged", it, residual, tuple(residuals))
         if residual < tol:
             return FixedPointResult(fx, "converged", it, residual, tuple(residuals))
+        if it == max_iter:  # the last evaluated point, whose residual is reported
+            return FixedPointResult(x, "max_iter", max_iter, residual, tuple(residuals))
         flat_x, unflatten = _flatten(x)
         flat_fx, _ = _flatten(fx)
         x = unflatten(mixer.step(flat_x, flat_fx - flat_x))
-    return FixedPointResult(x, "max_iter", max_iter, residuals[-1], tuple(residuals))
+    raise AssertionError("unreachable")

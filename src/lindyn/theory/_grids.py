@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lindyn.theory._checks import validate
+
 __all__ = ["flow_grid"]
 
 
@@ -13,7 +15,8 @@ def flow_grid(
     r"""Times from 0 to ``t_max`` whose steps grow geometrically from ``dt_min`` to ``dt_max``.
 
     Step :math:`\eta_k = \min(\eta_{\max}, \eta_{\min} g^k)`; the last step is shortened to end at
-    ``t_max``. A fast start (the lazy phase at large :math:`\alpha` runs at rate
+    ``t_max`` (a remainder shorter than ``dt_min / 2`` is merged into the step before). A fast
+    start (the lazy phase at large :math:`\alpha` runs at rate
     :math:`2\alpha^2(1+\sqrt\delta)^2`) is resolved by ``dt_min`` while the number of points,
     about :math:`\ln(\eta_{\max}/\eta_{\min})/\ln g + t_{\max}/\eta_{\max}`, stays that of the slow
     phase.
@@ -35,9 +38,7 @@ def flow_grid(
         ("dt_min", dt_min, 0 < dt_min <= dt_max, f"in (0, dt_max = {dt_max}]"),
         ("growth", growth, growth >= 1, ">= 1"),
     )
-    for name, value, ok, allowed in checks:
-        if not ok:
-            raise ValueError(f"{name}: must be {allowed}, got {value!r}")
+    validate(checks)
     ramp = int(np.ceil(np.log(dt_max / dt_min) / np.log(growth))) if growth > 1 else 0
     steps = np.minimum(dt_max, dt_min * growth ** np.arange(ramp + 1))
     times = np.concatenate([[0.0], np.cumsum(steps)])
@@ -45,5 +46,5 @@ def flow_grid(
         times = np.concatenate(
             [times, times[-1] + dt_max * np.arange(1, np.ceil((t_max - times[-1]) / dt_max) + 1)]
         )
-    times = times[times < t_max * (1 - 1e-12)]
+    times = times[times < t_max - dt_min / 2]  # no last step shorter than dt_min / 2
     return np.concatenate([times, [t_max]])
