@@ -186,12 +186,22 @@ def test_min_q_alpha_static_value_matches_finite_d_interpolators():
 
 @pytest.mark.slow
 def test_long_time_dmft_reaches_the_static_fixed_point():
-    """alpha = 1: the flow DMFT at t = 60 (train loss ~ e^-21) equals the static min-Q_alpha
-    value 0.10303 within its Monte-Carlo error (half the spread of two seeds, times 4, plus
-    2e-3 relative for the trapezoid error at dt = 0.5)."""
-    grid = flow_grid(60.0, dt_max=0.5, dt_min=0.01)
-    runs = [dln_dmft(DELTA, 1.0, times=grid, scheme="flow", copies=1000, seed=s) for s in (0, 1)]
-    assert all(r.solve.converged for r in runs)
-    ends = np.array([r.test_error[-1] for r in runs])
+    """alpha = 1: the flow DMFT at t = 60 (the test error's distance to its limit ~ e^-11)
+    equals the static min-Q_alpha value 0.10303.
+
+    Tolerance: 4 x the Monte-Carlo error (half the spread of two seeds at dt = 0.5) plus the
+    discretization error, estimated as the change from dt = 1 to dt = 0.5 (the end point of an
+    interpolator depends on the whole path; measured: 0.10373 at dt = 1, 0.10337 at 0.5,
+    0.10293 at 0.25).
+    """
+    ends = {}
+    for dt_max, seed in ((0.5, 0), (0.5, 1), (1.0, 0)):
+        grid = flow_grid(60.0, dt_max=dt_max, dt_min=0.01)
+        res = dln_dmft(DELTA, 1.0, times=grid, scheme="flow", copies=1000, seed=seed)
+        assert res.solve.converged
+        ends[dt_max, seed] = res.test_error[-1]
+    mc = abs(ends[0.5, 0] - ends[0.5, 1]) / 2
+    discretization = abs(ends[1.0, 0] - ends[0.5, 0])
+    mean = (ends[0.5, 0] + ends[0.5, 1]) / 2
     static = dln_fixed_point(DELTA, 1.0).test_error
-    assert abs(ends.mean() - static) <= 4 * abs(ends[0] - ends[1]) / 2 + 2e-3 * static, ends
+    assert abs(mean - static) <= 4 * mc + discretization, (ends, static)
