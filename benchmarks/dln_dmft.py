@@ -1,6 +1,6 @@
 """Wall time of the diagonal-network DMFT against one finite-d simulation of the same curve.
 
-Not run in CI. The configuration is the paper's figure (a): ``delta = 0.5``, ``rho = 0.2``,
+Not run in CI. The configuration is that of figure ``dln-curves``: ``delta = 0.5``, ``rho = 0.2``,
 ``sigma = 0.1``, ``lam = 0``, gradient flow to ``t = 30`` for ``alpha`` in {0.05, 0.1, 0.3, 1, 2},
 the DMFT on the experiment's grid (``dt <= 0.25``) and the simulation at ``d = 2000``, both
 through ``lindyn.get("dln")``. Three parts, all measured in the same run:
