@@ -43,7 +43,7 @@ import numpy as np
 
 import lindyn
 from lindyn.theory._dln_processes import _mirror_root, process
-from simulate import best_time, blas_summary, other_cpu_seconds, usable_cores
+from simulate import best_time, blas_summary, other_cpu_seconds, print_load, usable_cores
 
 FIGURE = {"method": "flow", "delta": 0.5, "rho": 0.2, "sigma": 0.1, "lam": 0.0, "dt": 0.25}
 ALPHAS = (0.05, 0.1, 0.3, 1.0, 2.0)
@@ -454,13 +454,7 @@ def main() -> None:
         f"   eigh of a {K}x{K} matrix (one per closure iteration): {eigh_start:.1f} ms at the "
         f"start, {eigh_ms(K):.1f} ms at the end"
     )
-    wall, others = time.perf_counter() - start, other_cpu_seconds() - others
-    cores = usable_cores()
-    print(
-        f"total {wall:.0f} s; other processes used {others:.1f} CPU s "
-        f"({100 * others / (wall * cores):.0f}% of {cores} cores): numbers are trustworthy "
-        "only when this is near 0"
-    )
+    print_load(start, others)
 
 
 if __name__ == "__main__":

@@ -406,6 +406,12 @@ def main() -> None:
     print("checks (lindyn against the NumPy/SciPy baselines on the same problem):")
     for line in checks:
         print(f"  {line}")
+    print_load(start, others)
+
+
+def print_load(start: float, others: float) -> None:
+    """The run's wall time and the CPU time other processes took meanwhile (since ``start``,
+    ``others`` = :func:`other_cpu_seconds` then)."""
     wall, others = time.perf_counter() - start, other_cpu_seconds() - others
     cores = usable_cores()
     print(
