@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import lindyn
-from lindyn.theory._dln_processes import _mirror_root, process
+from lindyn.theory._dln_processes import mirror_update, process
 from simulate import best_time, blas_summary, other_cpu_seconds, print_load, usable_cores
 
 FIGURE = {"method": "flow", "delta": 0.5, "rho": 0.2, "sigma": 0.1, "lam": 0.0, "dt": 0.25}
@@ -160,7 +160,7 @@ def target_copies(spreads: dict[int, float]) -> int:
 def unblocked_flow_process(theta: float = 0.5) -> Callable[..., tuple[jax.Array, jax.Array]]:
     """The baseline: the flow process as it was before the causal blocking, contracting row
     ``k + 1`` of ``A`` with all of ``rho`` ``(K, M, K)`` at every step (``K^3 M`` multiply-adds,
-    bound by the memory bandwidth). Otherwise the same step as ``process("flow")``."""
+    bound by the memory bandwidth). The step itself is the library's ``mirror_update``."""
 
     def run(
         A: jax.Array,
@@ -180,17 +180,12 @@ def unblocked_flow_process(theta: float = 0.5) -> Callable[..., tuple[jax.Array,
             a = row[k + 1]
             c = xi[:, k + 1] - delta * dbeta @ row
             G_exp = eye[k + 1] - delta * jnp.tensordot(row, rho, axes=(0, 0))
-            g = eta * theta * delta * a
-            rhs = H + eta * (1 - theta) * h + eta * theta * (c + delta * a * beta_star)
             scale = (alpha * jnp.exp(-lam * times[k + 1])) ** 2
-            H1 = _mirror_root(g, scale, rhs)
-            beta = scale * jnp.sinh(2 * H1)
-            phi = 2 * jnp.sqrt(beta**2 + scale**2)
-            Psi1 = (Psi + eta * (1 - theta) * G + eta * theta * G_exp) / (1 + g * phi)[:, None]
-            r = phi[:, None] * Psi1
-            h1 = c - delta * a * (beta - beta_star)
+            H1, h1, G1, Psi1, beta, r = mirror_update(
+                (H, h, G, Psi), (c, G_exp, a), eta, scale, beta_star, delta, theta
+            )
             dbeta = dbeta.at[:, k + 1].set(beta - beta_star)
-            return (H1, h1, G_exp - delta * a * r, Psi1, dbeta, rho.at[k + 1].set(r)), None
+            return (H1, h1, G1, Psi1, dbeta, rho.at[k + 1].set(r)), None
 
         dbeta0 = jnp.zeros((M, K)).at[:, 0].set(-beta_star)
         h0 = xi[:, 0] + delta * A[0, 0] * beta_star

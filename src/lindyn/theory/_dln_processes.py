@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-__all__ = ["process"]
+__all__ = ["process", "mirror_update"]
 
 Process = Callable[[Array, Array, Array, Array, Array, Array], tuple[Array, Array]]
 # step(k, memory, primal, tangents) -> (primal, tangents, r): one step of a process (_causal_scan)
@@ -239,6 +239,44 @@ def _mirror_root(g: Array, scale: Array, rhs: Array) -> Array:
     return H
 
 
+def mirror_update(
+    state: tuple[Array, Array, Array, Array],
+    field: tuple[Array, Array, Array],
+    eta: Array,
+    scale: Array,
+    beta_star: Array,
+    delta: Array,
+    theta: float,
+    linear: bool = False,
+) -> tuple[Array, ...]:
+    r"""One theta-step k -> k + 1 of the mirror process and of its tangent (module docstring).
+
+    Args:
+        state: :math:`(H_k, h_k, G_k, \Psi_k)`: mirror variable, field, field tangent
+            :math:`\partial h_k/\partial h_j` and mirror tangent, per copy.
+        field: :math:`(c, G^{exp}, a)`: the explicit part of :math:`h_{k+1}` (memory over
+            :math:`l \le k`), its tangent, and :math:`a = \bar A_{k+1,k+1}`.
+        eta, scale: the step :math:`\eta_k` and :math:`\alpha_{t_{k+1}}^2`.
+
+    Returns:
+        :math:`(H_{k+1}, h_{k+1}, G_{k+1}, \Psi_{k+1}, \beta_{k+1}, \varrho_{k+1})`.
+    """
+    (H, h, G, Psi), (c, G_exp, a) = state, field
+    g = eta * theta * delta * a
+    rhs = H + eta * (1 - theta) * h + eta * theta * (c + delta * a * beta_star)
+    if linear:
+        H1 = rhs / (1 + g)
+        beta, phi = H1, jnp.ones_like(H1)
+    else:
+        H1 = _mirror_root(g, scale, rhs)
+        beta = scale * jnp.sinh(2 * H1)
+        phi = 2 * jnp.sqrt(beta**2 + scale**2)
+    Psi1 = (Psi + eta * (1 - theta) * G + eta * theta * G_exp) / (1 + g * phi)[:, None]
+    r = phi[:, None] * Psi1
+    h1 = c - delta * a * (beta - beta_star)
+    return H1, h1, G_exp - delta * a * r, Psi1, beta, r
+
+
 def _mirror_process(linear: bool, theta: float, block: int, widths: int) -> Process:
     """The theta-scheme of gradient flow in the mirror variable H (module docstring)."""
 
@@ -255,20 +293,10 @@ def _mirror_process(linear: bool, theta: float, block: int, widths: int) -> Proc
             a = row[k + 1]
             c = xi[:, k + 1] - delta * dbeta @ row  # the explicit part of h_{k+1}
             G_exp = (jnp.arange(memory.shape[1]) == k + 1) - delta * memory
-            g = eta * theta * delta * a
-            rhs = H + eta * (1 - theta) * h + eta * theta * (c + delta * a * beta_star)
             scale = (alpha * jnp.exp(-lam * times[k + 1])) ** 2
-            if linear:
-                H1 = rhs / (1 + g)
-                beta, phi = H1, jnp.ones(M)
-            else:
-                H1 = _mirror_root(g, scale, rhs)
-                beta = scale * jnp.sinh(2 * H1)
-                phi = 2 * jnp.sqrt(beta**2 + scale**2)
-            Psi1 = (Psi + eta * (1 - theta) * G + eta * theta * G_exp) / (1 + g * phi)[:, None]
-            r = phi[:, None] * Psi1
-            h1 = c - delta * a * (beta - beta_star)
-            G1 = G_exp - delta * a * r
+            H1, h1, G1, Psi1, beta, r = mirror_update(
+                (H, h, G, Psi), (c, G_exp, a), eta, scale, beta_star, delta, theta, linear
+            )
             dbeta = dbeta.at[:, k + 1].set(beta - beta_star)
             return (H1, h1, dbeta), (G1, Psi1), r
 
