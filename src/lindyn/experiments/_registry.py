@@ -29,6 +29,10 @@ class Experiment:
         figure: ``(sim, theory) -> Figure``.
         quick: field overrides for ``--quick`` (small sizes for the demo and the report).
         seeds: default number of seeds.
+        systematic: for a theory that is an approximation at finite size, ``config -> `` the
+            relative gap it is known to carry there (derived in the experiment's docs); the
+            contract tests allow it on top of the seeds' standard error. ``None`` for theories
+            exact up to Monte-Carlo or integration error.
     """
 
     name: str
@@ -40,6 +44,7 @@ class Experiment:
     figure: Callable[[xr.Dataset, xr.Dataset], Figure]
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seeds: int = 4
+    systematic: Callable[[Any], float] | None = None
 
     def config(self, *, quick: bool = False, **overrides: Any) -> Any:
         """The default (or quick) config with ``overrides`` applied and validated."""

@@ -8,3 +8,6 @@ from lindyn.models._deep import DeepLinear as DeepLinear
 from lindyn.models._deep import two_layer_linear as two_layer_linear
 from lindyn.models._diagonal import DiagonalLinear as DiagonalLinear
 from lindyn.models._diagonal import DiagonalParams as DiagonalParams
+from lindyn.models._reduced import bartlett_factor as bartlett_factor
+from lindyn.models._reduced import gauss_seidel_step as gauss_seidel_step
+from lindyn.models._reduced import reduced_two_layer_init as reduced_two_layer_init

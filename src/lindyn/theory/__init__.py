@@ -21,5 +21,17 @@ from lindyn.theory._linreg import LinregMoments as LinregMoments
 from lindyn.theory._linreg import linreg_flow as linreg_flow
 from lindyn.theory._marchenko_pastur import linear_curves as linear_curves
 from lindyn.theory._marchenko_pastur import mp_integral as mp_integral
+from lindyn.theory._mixed import matrix_observables as matrix_observables
+from lindyn.theory._mixed import observe_matrix as observe_matrix
+from lindyn.theory._mixed import recorded_scan as recorded_scan
+from lindyn.theory._mixed import self_consistent_descent as self_consistent_descent
+from lindyn.theory._mixed import self_consistent_flow as self_consistent_flow
+from lindyn.theory._mixed import self_consistent_operator as self_consistent_operator
+from lindyn.theory._mixed import self_consistent_step as self_consistent_step
+from lindyn.theory._mixed_limits import active_optimum as active_optimum
+from lindyn.theory._mixed_limits import aligned_mode as aligned_mode
+from lindyn.theory._mixed_limits import gram_vector_field as gram_vector_field
+from lindyn.theory._mixed_limits import lazy_optimum as lazy_optimum
+from lindyn.theory._mixed_limits import phase_lines as phase_lines
 from lindyn.theory._saxe import saxe_half_time as saxe_half_time
 from lindyn.theory._saxe import saxe_mode as saxe_mode

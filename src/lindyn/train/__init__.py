@@ -14,5 +14,6 @@ from lindyn.train._solution import Status as Status
 from lindyn.train._solution import TrainingError as TrainingError
 from lindyn.train._solution import describe_params as describe_params
 from lindyn.train._solution import raise_if_failed as raise_if_failed
+from lindyn.train._solution import status_code as status_code
 from lindyn.train._times import log_steps as log_steps
 from lindyn.train._times import log_times as log_times
