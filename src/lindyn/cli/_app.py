@@ -165,7 +165,11 @@ def reproduce(
     out: Annotated[Path | None, typer.Option(help="output folder [figures/FIGURE]")] = None,
     quick: Annotated[bool, typer.Option(help="small sizes (minutes, not hours)")] = False,
 ) -> None:
-    """Run everything one figure needs; write figure.png, data.nc and metrics.json."""
+    """Run everything one figure needs; write figure.png, data.nc and metrics.json.
+
+    A figure built on a sweep keeps the sweep's store in OUT/sweep (OUT/sweep-quick with
+    --quick): the same command after a crash resumes it.
+    """
     import lindyn
     from lindyn.figures import get_figure
 
@@ -178,7 +182,7 @@ def reproduce(
     from lindyn._progress import progress_bar
 
     with progress_bar() as progress:
-        result = recipe(quick=quick, progress=progress)
+        result = recipe(quick=quick, progress=progress, workdir=out / f"sweep{'-quick' * quick}")
     paths = result.save(out)
     console = Console()
     console.print(result.caption)
@@ -187,6 +191,109 @@ def reproduce(
     if result.status != "ok":
         _err.print(f"[red]{result.message}[/red]")
         raise typer.Exit(1)
+
+
+@app.command("sweep")
+def sweep_command(
+    experiment: Annotated[str, typer.Argument(help="registered experiment (see `lindyn list`)")],
+    out: Annotated[Path, typer.Option(help="output folder; the store is OUT/sweep.zarr")],
+    grid: Annotated[
+        list[str], typer.Option("--grid", help="axis key=v1,v2,... or key=start:stop:num")
+    ] = [],  # noqa: B006
+    set_: Annotated[list[str], typer.Option("--set", help="fixed value key=value")] = [],  # noqa: B006
+    seeds: Annotated[int | None, typer.Option(help="simulated seeds per point")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="address of a running dask scheduler (default: a new local cluster)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="number of local worker processes (default: 2)")
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="start from the quick config")] = False,
+) -> None:
+    """Run EXPERIMENT at every grid point (one dask task each) into OUT/sweep.zarr.
+
+    Re-running the same command resumes: only pending and failed points are computed.
+    """
+    import lindyn
+    from lindyn.sweep import STORE_NAME, StoreMismatchError, SweepInterrupted, failures, summarize
+
+    axes, fixed = _sweep_inputs(experiment, grid, set_, seeds, workers, scheduler)
+    _check_out(out)
+    try:
+        ds = lindyn.sweep(
+            experiment,
+            axes,
+            fixed=fixed,
+            seeds=seeds,
+            quick=quick,
+            client=scheduler,
+            workers=workers,
+            out=out,
+        )
+    except (lindyn.ConfigError, StoreMismatchError) as e:
+        raise InputError(str(e)) from None
+    except SweepInterrupted as e:
+        print(f"lindyn: {e}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    typer.echo(str((out / STORE_NAME).resolve()))
+    typer.echo(f"{summarize(ds)}; {ds.attrs['points_computed']} computed by this run")
+    failed = failures(ds)
+    for line in failed[:3]:
+        _err.print(f"failed at {line}", style="red", markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _sweep_inputs(
+    experiment: str,
+    grid: list[str],
+    sets: list[str],
+    seeds: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> tuple[dict[str, list], dict[str, object]]:
+    """The parsed axes and fixed values, or :class:`InputError` (the rest: ``lindyn.sweep``)."""
+    import lindyn
+    from lindyn.experiments import check_seeds
+    from lindyn.sweep import check_workers, parse_fixed, parse_grid
+
+    if not grid:
+        raise InputError("--grid: give at least one axis key=v1,v2,... or key=start:stop:num")
+    try:
+        Config = lindyn.get(experiment).Config
+        axes, fixed = parse_grid(grid, Config), parse_fixed(_parse_sets(sets), Config)
+        if seeds is not None:
+            check_seeds(seeds)
+        check_workers(workers, scheduler)
+    except (lindyn.ConfigError, ValueError) as e:
+        raise InputError(str(e)) from None
+    return axes, fixed
+
+
+plot_app = typer.Typer(no_args_is_help=True, help="Draw stored results.")
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("phase-diagram")
+def phase_diagram(
+    folder: Annotated[Path, typer.Argument(help="the --out folder of `lindyn sweep`")],
+    out: Annotated[Path | None, typer.Option(help="image [FOLDER/phase-diagram.png]")] = None,
+) -> None:
+    """Draw a 2-D sweep: the experiment's phase diagram, or one map per summary metric."""
+    from lindyn.experiments import save_phase_figure
+    from lindyn.sweep import load_sweep
+
+    try:
+        ds = load_sweep(folder)
+        path = save_phase_figure(ds, out or folder / "phase-diagram.png")
+    except FileNotFoundError as e:
+        raise InputError(
+            f"FOLDER: {e} (write one with `lindyn sweep ... --out {folder}`)"
+        ) from None
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    typer.echo(str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
