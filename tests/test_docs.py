@@ -10,6 +10,7 @@ import pytest
 import lindyn._registry
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.models._reduced
 import lindyn.theory._checks
 import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
@@ -46,6 +47,7 @@ def test_readme_example_runs(tmp_path):
         lindyn._registry,
         lindyn.theory._dln_timescales,
         lindyn.theory._fixed_point,
+        lindyn.models._reduced,
     ],
 )
 def test_docstring_examples(module):

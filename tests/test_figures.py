@@ -14,9 +14,14 @@ from lindyn.theory import field_quantile
 
 
 def test_every_issue_figure_is_registered():
-    assert {"dln-curves", "dln-alpha", "dln-grokking", "dln-search", "dln-real"} <= set(
-        figure_names()
-    )
+    assert {
+        "dln-curves",
+        "dln-alpha",
+        "dln-grokking",
+        "dln-search",
+        "dln-real",
+        "mixed-phase",
+    } <= set(figure_names())
 
 
 def test_unknown_figure_names_the_known_ones():

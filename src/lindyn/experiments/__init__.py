@@ -6,6 +6,8 @@ from lindyn.experiments import mixed as mixed
 from lindyn.experiments import saxe as saxe
 from lindyn.experiments._common import ClockConfig as ClockConfig
 from lindyn.experiments._compare import curve_metrics as curve_metrics
+from lindyn.experiments._phase import phase_figure as phase_figure
+from lindyn.experiments._phase import save_phase_figure as save_phase_figure
 from lindyn.experiments._registry import Experiment as Experiment
 from lindyn.experiments._registry import get as get
 from lindyn.experiments._registry import names as names

@@ -1,7 +1,8 @@
-"""Figure 1 of Tu, Aranguri & Jacot (2024): errors and singular values, GD against eq. (1)."""
+"""Figures 1 and 2 of Tu, Aranguri & Jacot (2024): the dynamics, GD against eq. (1), and the phase diagram."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,18 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lindyn.plot import new_figure, pair
+from lindyn.plot import Line, Panel, new_figure, pair, phase_diagram
+from lindyn.theory import phase_lines
 
-__all__ = ["draw_dynamics"]
+__all__ = ["draw_dynamics", "draw_phase_diagram"]
+
+PANELS = (
+    Panel("min_test_error", "minimum test error ‖A − A*‖²/d²", (0.25, 0.5, 0.75), "magma"),
+    Panel("stable_rank_at_min", "stable rank of A at the minimum", (3, 5, 7), "viridis"),
+    Panel("iterations_to_min", "iterations to the minimum", (100, 200, 300), "cividis"),
+    Panel("log_max_distance", "ln max ‖A_GD − A_SC‖²/d²", (-7, -4, 0), "coolwarm"),
+)
+COLORS = {"lazy": "k", "noise": "tab:red", "rank": "tab:orange"}
 
 
 def _errors(ax: Axes, sim: xr.Dataset, theory: xr.Dataset) -> None:
@@ -68,3 +78,18 @@ def draw_dynamics(sim: xr.Dataset, theory: xr.Dataset, config: dict[str, Any]) -
     )
     fig.tight_layout()
     return fig
+
+
+def draw_phase_diagram(ds: xr.Dataset) -> Figure:
+    """The paper's Figure 2 from a sweep over ``gamma_sigma2`` and ``gamma_w``: the four
+    summaries of :func:`lindyn.experiments.mixed.compare` with the three lines of §3.4."""
+    config = {**json.loads(ds.attrs["config"]), **json.loads(ds.attrs.get("fixed", "{}"))}
+    lines = [
+        Line(label, f, COLORS[name])
+        for name, (label, f) in phase_lines(config["d"], config["K"]).items()
+    ]
+    title = (
+        f"mixed dynamics phase diagram: d={config['d']}, K={config['K']}, c={config['c']}, "
+        f"{config['steps']} steps, noise={config['noise']}"
+    )
+    return phase_diagram(ds, PANELS, lines=lines, x="gamma_sigma2", y="gamma_w", title=title)

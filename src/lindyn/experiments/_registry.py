@@ -33,6 +33,9 @@ class Experiment:
             relative gap it is known to carry there (derived in the experiment's docs); the
             contract tests allow it on top of the seeds' standard error. ``None`` for theories
             exact up to Monte-Carlo or integration error.
+        phase_diagram: ``sweep dataset -> Figure``, the experiment's own drawing of a 2-D
+            sweep (panels, levels, the lines its theory predicts); ``None`` for the generic
+            maps of :func:`lindyn.experiments.phase_figure`.
     """
 
     name: str
@@ -45,6 +48,7 @@ class Experiment:
     quick: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seeds: int = 4
     systematic: Callable[[Any], float] | None = None
+    phase_diagram: Callable[[xr.Dataset], Figure] | None = None
 
     def config(self, *, quick: bool = False, **overrides: Any) -> Any:
         """The default (or quick) config with ``overrides`` applied and validated."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from functools import partial
 
 import jax
@@ -45,7 +46,7 @@ from lindyn._config import ConfigBase, ConfigError, param
 from lindyn.data import lowrank_teacher
 from lindyn.experiments._common import simulation_dataset
 from lindyn.experiments._compare import curve_metrics
-from lindyn.experiments._mixed_figure import draw_dynamics
+from lindyn.experiments._mixed_figure import draw_dynamics, draw_phase_diagram
 from lindyn.experiments._registry import Experiment, register
 from lindyn.models import gauss_seidel_step, reduced_two_layer_init
 from lindyn.results import config_of, trajectory
@@ -59,6 +60,10 @@ from lindyn.theory import (
 from lindyn.train import Solution, status_code
 
 NAME = "mixed"
+# Concurrent eigh/svd calls of this experiment's scans have deadlocked the CPU runtime (jaxlib
+# 0.10, 2 cores): batched under vmap, and from two threads of one process (a threaded dask
+# worker). Runs in one process therefore take turns; processes are unaffected.
+_ONE_AT_A_TIME = threading.Lock()
 OBSERVABLES = ("train_error", "test_error", "singular_values", "stable_rank")
 
 
@@ -166,7 +171,8 @@ def simulate(config: Config, seeds: int = 2) -> xr.Dataset:
     target, Y = problem(config)
     eta = learning_rate(config, target)
     X1, X2 = starts(config, seeds)
-    records = _descents(X1, X2, Y, target, eta, config.tau, config.steps)
+    with _ONE_AT_A_TIME:
+        records = jax.block_until_ready(_descents(X1, X2, Y, target, eta, config.tau, config.steps))
     codes = jax.vmap(lambda r: status_code({"train_error": r["train_error"]}))(records)
     times = np.tile(np.arange(config.steps + 1, dtype=np.float64), (seeds, 1))
     return simulation_dataset(
@@ -189,11 +195,13 @@ def predict(config: Config) -> xr.Dataset:
     eta = learning_rate(config, target)
     X1, X2 = starts(config, 1)
     A0 = X2[0] @ X1[0]
-    if config.discretization == "euler":
-        records, ok = _euler(A0, Y, target, config.tau, eta, config.steps), True
-    else:
-        times = eta * np.arange(config.steps + 1)
-        records, ok = self_consistent_flow(A0, Y, target, tau=config.tau, times=times)
+    with _ONE_AT_A_TIME:
+        if config.discretization == "euler":
+            records, ok = _euler(A0, Y, target, config.tau, eta, config.steps), True
+        else:
+            times = eta * np.arange(config.steps + 1)
+            records, ok = self_consistent_flow(A0, Y, target, tau=config.tau, times=times)
+        records = jax.block_until_ready(records)
     code = int(status_code({"train_error": records["train_error"]}, ok))
     status = {0: "ok", 1: "not_converged", 2: "diverged"}[code]
     return trajectory(
@@ -258,5 +266,6 @@ EXPERIMENT = register(
         quick={"d": 100, "c": 10.0, "steps": 120},
         seeds=2,
         systematic=systematic,
+        phase_diagram=draw_phase_diagram,
     )
 )

@@ -60,15 +60,20 @@ class FigureRecipe:
     """A named figure: ``make(quick=..., progress=...)`` runs everything it needs and draws it.
 
     ``quick`` gives the small sizes of ``lindyn report --quick``; the full sizes are the
-    defaults of ``lindyn reproduce NAME``.
+    defaults of ``lindyn reproduce NAME``. A ``resumable`` recipe (one built on a sweep) also
+    takes ``workdir``, where its sweep store lives so that a re-run resumes it.
     """
 
     name: str
     summary: str
     make: Callable[..., FigureResult]
+    resumable: bool = False
 
-    def __call__(self, *, quick: bool = False, progress: Any = None) -> FigureResult:
-        return self.make(quick=quick, progress=progress)
+    def __call__(
+        self, *, quick: bool = False, progress: Any = None, workdir: Path | None = None
+    ) -> FigureResult:
+        extra = {"workdir": workdir} if self.resumable and workdir is not None else {}
+        return self.make(quick=quick, progress=progress, **extra)
 
 
 _FIGURES = Registry[FigureRecipe]("figure")
