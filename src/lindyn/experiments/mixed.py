@@ -26,7 +26,10 @@ Observables (per step): ``train_error`` :math:`\|A - Y\|_F^2/d^2`, ``test_error`
 :math:`\|A_{GD} - A_{SC}\|_F^2/d^2` against the Euler self-consistent dynamics started from the
 same :math:`A_0` (each seed its own). The summaries of :func:`compare` are those of the paper's
 phase diagram (Figure 2): minimum test error, stable rank at that minimum, iterations to it, and
-:math:`\ln\max_n` of ``sc_distance``.
+:math:`\ln\max_n` of ``sc_distance``. They are taken over all ``steps`` (the paper's code stops
+early, two steps after the test error starts to rise, or on a train-loss plateau; the
+minimum is the same when it is the first one, as it is in every region of the diagram, and
+the rules only save time).
 """
 
 from __future__ import annotations

@@ -70,12 +70,10 @@ def make(
         "gamma_w": list(np.linspace(0.0, 2.8, size.points)),
     }
     fixed = {"d": size.d, "K": size.K, "c": 50.0, "steps": size.steps}
-    if progress is not None:
-        progress(f"{NAME}: sweep of {size.points**2} points", 0, 1)
     with tempfile.TemporaryDirectory() as tmp:
-        ds = sweep("mixed", grid, fixed=fixed, seeds=1, out=workdir or tmp, progress=False)
-    if progress is not None:
-        progress(f"{NAME}: done", 1, 1)
+        ds = sweep(
+            "mixed", grid, fixed=fixed, seeds=1, out=workdir or tmp, progress=progress or False
+        )
     figure = get("mixed").phase_diagram(ds)
     metrics = _region_ratios(ds, size.d, size.K, 50.0)
     done = int((ds["status"] == "ok").sum())
