@@ -43,7 +43,7 @@ import numpy as np
 
 import lindyn
 from lindyn.theory._dln_processes import mirror_update, process
-from simulate import best_time, blas_summary, other_cpu_seconds, print_load, usable_cores
+from simulate import best_time, blas_summary, measured_run, usable_cores
 
 FIGURE = {"method": "flow", "delta": 0.5, "rho": 0.2, "sigma": 0.1, "lam": 0.0, "dt": 0.25}
 ALPHAS = (0.05, 0.1, 0.3, 1.0, 2.0)
@@ -428,28 +428,29 @@ def main() -> None:
     """Run the three parts and print their tables."""
     settings = parse_args()
     print_header(settings)
-    start, others = time.perf_counter(), other_cpu_seconds()
-    grids: dict[int, tuple[np.ndarray, float]] = {}
-    for alpha in settings.alphas:
-        grid = figure_config(alpha, settings).grid()
-        grids.setdefault(grid.size, (grid, alpha))
-    eigh_start = eigh_ms(max(grids))
-    target = settings.copies or target_copies(spread_table(settings))
-    copies = min(target, settings.max_copies)
-    print(f"   -> M = {target} for {ACCURACY:.0%}; parts 2 and 3 run at M = {copies}")
-    sizes = [(grid, copies, alpha) for grid, alpha in grids.values()]
-    sizes += [(np.linspace(0, settings.t_max, K), M, settings.alphas[0]) for K, M in settings.extra]
-    iteration_table(sizes, settings)
-    print(f"\n3. Figure (a) at M = {copies}: DMFT against one d = {settings.d} simulation")
-    rows = [sweep_row(alpha, settings, copies) for alpha in settings.alphas]
-    print_table(rows)
-    print_summary(rows, target)
-    K = max(grids)
-    print(
-        f"   eigh of a {K}x{K} matrix (one per closure iteration): {eigh_start:.1f} ms at the "
-        f"start, {eigh_ms(K):.1f} ms at the end"
-    )
-    print_load(start, others)
+    with measured_run():
+        grids: dict[int, tuple[np.ndarray, float]] = {}
+        for alpha in settings.alphas:
+            grid = figure_config(alpha, settings).grid()
+            grids.setdefault(grid.size, (grid, alpha))
+        eigh_start = eigh_ms(max(grids))
+        target = settings.copies or target_copies(spread_table(settings))
+        copies = min(target, settings.max_copies)
+        print(f"   -> M = {target} for {ACCURACY:.0%}; parts 2 and 3 run at M = {copies}")
+        sizes = [(grid, copies, alpha) for grid, alpha in grids.values()]
+        sizes += [
+            (np.linspace(0, settings.t_max, K), M, settings.alphas[0]) for K, M in settings.extra
+        ]
+        iteration_table(sizes, settings)
+        print(f"\n3. Figure (a) at M = {copies}: DMFT against one d = {settings.d} simulation")
+        rows = [sweep_row(alpha, settings, copies) for alpha in settings.alphas]
+        print_table(rows)
+        print_summary(rows, target)
+        K = max(grids)
+        print(
+            f"   eigh of a {K}x{K} matrix (one per closure iteration): {eigh_start:.1f} ms at the "
+            f"start, {eigh_ms(K):.1f} ms at the end"
+        )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ from dln_dmft import COMPILE_EVENTS
 from lindyn.experiments import mixed
 from lindyn.models import gauss_seidel_step
 from lindyn.theory import self_consistent_operator
-from simulate import best_time, blas_summary, other_cpu_seconds, print_load, usable_cores
+from simulate import best_time, blas_summary, measured_run, usable_cores
 
 FIGURE = {"gamma_sigma2": -1.85, "gamma_w": 2.25, "K": 5, "c": 5.0}  # the paper's Figure 1
 FIGURE_D = 500
@@ -551,22 +551,21 @@ def main() -> None:
     """Run the three parts and print their tables."""
     settings = parse_args()
     print_header(settings)
-    start, others = time.perf_counter(), other_cpu_seconds()
-    probe = max(settings.sizes)
-    eigh_start = eigh_ms(probe)
-    marks = [time.perf_counter()]
-    op_s = operator_table(settings)
-    marks.append(time.perf_counter())
-    full_step_s = step_table(settings)
-    marks.append(time.perf_counter())
-    run_table(settings, op_s, full_step_s)
-    marks.append(time.perf_counter())
-    parts = ", ".join(f"{b - a:.0f} s" for a, b in itertools.pairwise(marks))
-    print(
-        f"\neigh of a random {probe}x{probe} PSD matrix: {eigh_start:.1f} ms at the start, "
-        f"{eigh_ms(probe):.1f} ms at the end; parts 1-3 took {parts}"
-    )
-    print_load(start, others)
+    with measured_run():
+        probe = max(settings.sizes)
+        eigh_start = eigh_ms(probe)
+        marks = [time.perf_counter()]
+        op_s = operator_table(settings)
+        marks.append(time.perf_counter())
+        full_step_s = step_table(settings)
+        marks.append(time.perf_counter())
+        run_table(settings, op_s, full_step_s)
+        marks.append(time.perf_counter())
+        parts = ", ".join(f"{b - a:.0f} s" for a, b in itertools.pairwise(marks))
+        print(
+            f"\neigh of a random {probe}x{probe} PSD matrix: {eigh_start:.1f} ms at the start, "
+            f"{eigh_ms(probe):.1f} ms at the end; parts 1-3 took {parts}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@ See ``benchmarks/README.md`` for the meaning of every column.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import diffrax
@@ -419,6 +420,14 @@ def print_load(start: float, others: float) -> None:
         f"({100 * others / (wall * cores):.0f}% of {cores} cores): numbers are trustworthy "
         "only when this is near 0"
     )
+
+
+@contextlib.contextmanager
+def measured_run() -> Iterator[None]:
+    """Time the enclosed run and end it with :func:`print_load` (the load line)."""
+    start, others = time.perf_counter(), other_cpu_seconds()
+    yield
+    print_load(start, others)
 
 
 if __name__ == "__main__":
