@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from distributed import Client, LocalCluster
 
 import lindyn  # noqa: F401  (enables x64)
 
@@ -19,3 +20,15 @@ def _x64():
 def tol(x) -> float:
     """The tolerance of the dtype of ``x``."""
     return TOLERANCE[np.asarray(x).dtype]
+
+
+@pytest.fixture(scope="module")
+def process_client():
+    """Worker processes, as a sweep makes by default (each with its own JAX runtime)."""
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import xarray as xr
-from distributed import Client, LocalCluster
 
 import lindyn
 from lindyn.cli._app import main
@@ -16,20 +15,11 @@ FIXED = {"d": 24, "K": 2, "c": 50.0, "steps": 500}
 
 
 @pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
-
-
-@pytest.fixture(scope="module")
-def mixed_sweep(client, tmp_path_factory):
+def mixed_sweep(process_client, tmp_path_factory):
     out = tmp_path_factory.mktemp("mixed")
-    ds = lindyn.sweep("mixed", GRID, fixed=FIXED, seeds=1, client=client, out=out, progress=False)
+    ds = lindyn.sweep(
+        "mixed", GRID, fixed=FIXED, seeds=1, client=process_client, out=out, progress=False
+    )
     return out, ds
 
 
@@ -63,12 +53,18 @@ def test_mixed_phase_figure_has_the_four_panels_and_three_lines(mixed_sweep):
     assert "d=24" in fig._suptitle.get_text()
 
 
-def test_plot_refuses_a_missing_store_and_a_one_dimensional_sweep(client, tmp_path, capsys):
+def test_plot_refuses_a_missing_store_and_a_one_dimensional_sweep(process_client, tmp_path, capsys):
     assert main(["plot", "phase-diagram", str(tmp_path / "none")]) == 2
     assert "no sweep store" in capsys.readouterr().err
     out = tmp_path / "line"
     lindyn.sweep(
-        "linreg", {"sigma": [0.0, 0.5]}, quick=True, seeds=2, client=client, out=out, progress=False
+        "linreg",
+        {"sigma": [0.0, 0.5]},
+        quick=True,
+        seeds=2,
+        client=process_client,
+        out=out,
+        progress=False,
     )
     assert main(["plot", "phase-diagram", str(out)]) == 2
     err = capsys.readouterr().err

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import lindyn
 from lindyn.cli._app import main
@@ -384,18 +384,6 @@ def test_cli_on_a_scheduler_reports_failures_and_exits_1(tmp_path, client, monke
     out, err = capsys.readouterr()
     assert out.splitlines()[1] == "2 points: 2 failed; 2 computed by this run"
     assert "failed at n=100: RuntimeError: no luck [here]" in err.splitlines()
-
-
-@pytest.fixture(scope="module")
-def process_client():
-    """Worker processes, as a sweep makes by default (each with its own JAX runtime)."""
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
 
 
 @pytest.mark.slow
