@@ -9,3 +9,6 @@ from lindyn.results._io import load as load
 from lindyn.results._io import load_groups as load_groups
 from lindyn.results._io import save as save
 from lindyn.results._io import save_groups as save_groups
+from lindyn.results._plateaus import Plateau as Plateau
+from lindyn.results._plateaus import crossing_times as crossing_times
+from lindyn.results._plateaus import detect_plateaus as detect_plateaus

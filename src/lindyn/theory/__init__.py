@@ -33,5 +33,16 @@ from lindyn.theory._mixed_limits import aligned_mode as aligned_mode
 from lindyn.theory._mixed_limits import gram_vector_field as gram_vector_field
 from lindyn.theory._mixed_limits import lazy_optimum as lazy_optimum
 from lindyn.theory._mixed_limits import phase_lines as phase_lines
+from lindyn.theory._saddle import MatrixCost as MatrixCost
+from lindyn.theory._saddle import SaddleSequence as SaddleSequence
+from lindyn.theory._saddle import balanced_layer_spectrum as balanced_layer_spectrum
+from lindyn.theory._saddle import balanced_mode as balanced_mode
+from lindyn.theory._saddle import greedy_low_rank as greedy_low_rank
+from lindyn.theory._saddle import jump_time as jump_time
+from lindyn.theory._saddle import lazy_rate as lazy_rate
+from lindyn.theory._saddle import teacher_plateaus as teacher_plateaus
+from lindyn.theory._saddle_transition import minimum_distance as minimum_distance
+from lindyn.theory._saddle_transition import minimum_distance_bound as minimum_distance_bound
+from lindyn.theory._saddle_transition import saddle_distance as saddle_distance
 from lindyn.theory._saxe import saxe_half_time as saxe_half_time
 from lindyn.theory._saxe import saxe_mode as saxe_mode
