@@ -147,6 +147,11 @@ def test_lazy_regime_decays_at_the_ntk_rate_without_plateau():
     loss = res.simulation["train_loss"].mean("seed").values
     t = res.simulation["time"].values
     assert loss[np.searchsorted(t, 1.0 / lazy_rate(3, 256, 256**-0.25))] < 0.5 * loss[0]
+    # D8: the same teacher shows no intermediate plateau here (the saddle regime's are in
+    # test_plateaus_are_the_best_low_rank_residuals and test_detector_finds_one_plateau_per_rank)
+    one = res.simulation.isel(seed=0)
+    found = detect_plateaus(t, one["train_loss"].values, one["singular_values"].values)
+    assert not [p for p in found if 0 < p.value < 0.9 * loss[0]]
 
 
 def test_transition_distances_scale_with_width():

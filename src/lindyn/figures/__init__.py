@@ -13,6 +13,7 @@ from lindyn.figures import dln_grokking as dln_grokking
 from lindyn.figures import dln_real as dln_real
 from lindyn.figures import dln_search as dln_search
 from lindyn.figures import mixed_phase as mixed_phase
+from lindyn.figures import saddle_depth as saddle_depth
 from lindyn.figures._registry import FigureRecipe as FigureRecipe
 from lindyn.figures._registry import FigureResult as FigureResult
 from lindyn.figures._registry import figure_names as figure_names

@@ -8,11 +8,9 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from lindyn.experiments import RunResult, get
-from lindyn.figures._registry import FigureResult
-from lindyn.figures._runs import first_failure, groups
+from lindyn.figures._runs import finish
 from lindyn.plot import pair
 
 __all__ = [
@@ -89,19 +87,3 @@ def worst_gap(metrics: Mapping[str, float], variable: str) -> float:
     """The largest ``rel_l2_<variable>`` over the runs."""
     values = [v for k, v in metrics.items() if k.endswith(f"/rel_l2_{variable}")]
     return float(max(values)) if values else float("nan")
-
-
-def finish(
-    name: str,
-    fig: Figure,
-    title: str,
-    runs: tuple[Sequence[str], Sequence[RunResult]],
-    metrics: dict[str, float],
-    caption: str,
-) -> FigureResult:
-    """Title and lay out the figure; its data are the runs, its status their first failure."""
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    labels, results = runs
-    status, message = first_failure(results)
-    return FigureResult(name, fig, groups(labels, results), metrics, caption, status, message)

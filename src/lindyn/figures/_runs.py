@@ -6,10 +6,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import xarray as xr
+from matplotlib.figure import Figure
 
 from lindyn.experiments import Experiment, RunResult, run
+from lindyn.figures._registry import FigureResult
 
-__all__ = ["Progress", "run_many", "groups", "first_failure"]
+__all__ = ["Progress", "run_many", "groups", "first_failure", "finish"]
 
 Progress = Callable[[str, int, int], None] | None
 """``progress(description, done, total)``; the CLI draws it as a progress bar."""
@@ -49,3 +51,19 @@ def first_failure(results: Sequence[RunResult]) -> tuple[str, str]:
         if result.status != "ok":
             return result.status, result.message
     return "ok", "ok"
+
+
+def finish(
+    name: str,
+    fig: Figure,
+    title: str,
+    runs: tuple[Sequence[str], Sequence[RunResult]],
+    metrics: dict[str, float],
+    caption: str,
+) -> FigureResult:
+    """Title and lay out the figure; its data are the runs, its status their first failure."""
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    labels, results = runs
+    status, message = first_failure(results)
+    return FigureResult(name, fig, groups(labels, results), metrics, caption, status, message)
