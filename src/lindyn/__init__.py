@@ -26,5 +26,6 @@ from lindyn.experiments import run as run  # noqa: E402
 from lindyn.results import load as load  # noqa: E402
 from lindyn.results import save as save  # noqa: E402
 from lindyn.sweep import sweep as sweep  # noqa: E402
+from lindyn.theory import pesme_flammarion as pesme_flammarion  # noqa: E402
 
 __version__ = "0.1.0"

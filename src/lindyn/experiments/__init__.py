@@ -3,6 +3,7 @@
 from lindyn.experiments import dln as dln
 from lindyn.experiments import linreg as linreg
 from lindyn.experiments import mixed as mixed
+from lindyn.experiments import pesme as pesme
 from lindyn.experiments import saddle as saddle
 from lindyn.experiments import saxe as saxe
 from lindyn.experiments._common import ClockConfig as ClockConfig

@@ -13,6 +13,7 @@ from lindyn.figures import dln_grokking as dln_grokking
 from lindyn.figures import dln_real as dln_real
 from lindyn.figures import dln_search as dln_search
 from lindyn.figures import mixed_phase as mixed_phase
+from lindyn.figures import pesme_limit as pesme_limit
 from lindyn.figures import saddle_depth as saddle_depth
 from lindyn.figures._registry import FigureRecipe as FigureRecipe
 from lindyn.figures._registry import FigureResult as FigureResult

@@ -33,6 +33,8 @@ from lindyn.theory._mixed_limits import aligned_mode as aligned_mode
 from lindyn.theory._mixed_limits import gram_vector_field as gram_vector_field
 from lindyn.theory._mixed_limits import lazy_optimum as lazy_optimum
 from lindyn.theory._mixed_limits import phase_lines as phase_lines
+from lindyn.theory._pesme import PesmeFlammarion as PesmeFlammarion
+from lindyn.theory._pesme import pesme_flammarion as pesme_flammarion
 from lindyn.theory._saddle import MatrixCost as MatrixCost
 from lindyn.theory._saddle import SaddleSequence as SaddleSequence
 from lindyn.theory._saddle import balanced_layer_spectrum as balanced_layer_spectrum

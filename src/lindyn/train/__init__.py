@@ -5,6 +5,7 @@ from lindyn.train._descent import one_pass_batches as one_pass_batches
 from lindyn.train._descent import repeated_batches as repeated_batches
 from lindyn.train._descent import sgd as sgd
 from lindyn.train._flow import gradient_flow as gradient_flow
+from lindyn.train._mirror import diagonal_mirror_flow as diagonal_mirror_flow
 from lindyn.train._observe import balancedness as balancedness
 from lindyn.train._observe import param_norms as param_norms
 from lindyn.train._observe import recorder as recorder
