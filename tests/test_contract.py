@@ -21,8 +21,8 @@ def quick_run(request):
     return exp, lindyn.run(exp, exp.config(quick=True), seeds=SEEDS)
 
 
-def test_registry_lists_both_foundation_experiments():
-    assert {"linreg", "saxe", "dln", "mixed"} <= set(NAMES)
+def test_registry_lists_every_paper_experiment():
+    assert {"linreg", "saxe", "dln", "mixed", "saddle", "pesme"} <= set(NAMES)
 
 
 def test_simulation_and_theory_share_coordinates(quick_run):

@@ -34,6 +34,14 @@ def test_readme_example_runs(tmp_path):
     assert (tmp_path / "runs" / "saxe" / "figure.png").exists()
 
 
+def test_readme_saddle_example_runs():
+    text = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "pesme" in b)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["path"].times[0] == 0 and not scope["path"].betas[0].any()
+
+
 @pytest.mark.parametrize(
     "module",
     [

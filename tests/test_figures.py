@@ -21,6 +21,8 @@ def test_every_issue_figure_is_registered():
         "dln-search",
         "dln-real",
         "mixed-phase",
+        "saddle-depth",
+        "pesme-limit",
     } <= set(figure_names())
 
 

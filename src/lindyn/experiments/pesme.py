@@ -16,7 +16,7 @@ The limit does not depend on the shape (the paper's §5.5: "any fixed shape"), s
 spread measures how far from the limit a finite :math:`\alpha` still is, mostly near the jumps,
 which the shape shifts by :math:`O(1/\ln(1/\alpha))`.
 
-Simulation: :func:`lindyn.train._mirror.diagonal_mirror_flow`, the network's gradient flow
+Simulation: :func:`lindyn.train.diagonal_mirror_flow`, the network's gradient flow
 integrated exactly in its dual variable (valid down to :math:`\alpha = 10^{-300}` and below).
 Theory: the piecewise-constant limit :math:`\tilde\beta^\circ` of Algorithm 1
 (:func:`lindyn.theory.pesme_flammarion`). Theorem 2 gives uniform convergence only away from
