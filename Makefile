@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 OUT    ?= report
+# test processes (pytest-xdist); one file per process, so a file's module fixtures run once
+JOBS   ?= 2
 
 .PHONY: setup demo test test-fast lint format clean
 
@@ -24,10 +26,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 test-fast: lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not slow"
 
 format: setup
 	$(BIN)/ruff format src tests benchmarks

@@ -48,10 +48,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy and JAX load 
 import argparse
 import collections
 import dataclasses
-import datetime
 import itertools
 import math
-import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,14 +59,14 @@ import jax
 import jax.monitoring
 import jax.numpy as jnp
 import numpy as np
-import scipy
 
 import lindyn
+import simulate
 from dln_dmft import COMPILE_EVENTS
 from lindyn.experiments import mixed
 from lindyn.models import gauss_seidel_step
 from lindyn.theory import self_consistent_operator
-from simulate import best_time, blas_summary, measured_run, usable_cores
+from simulate import best_time, measured_run, print_table
 
 FIGURE = {"gamma_sigma2": -1.85, "gamma_w": 2.25, "K": 5, "c": 5.0}  # the paper's Figure 1
 FIGURE_D = 500
@@ -134,14 +132,6 @@ def best_times(
 
 def max_diff(a: Any, b: Any) -> float:
     return float(jnp.max(jnp.abs(a - b)))
-
-
-def print_table(header: list[str], rows: list[list[str]], indent: str = "   ") -> None:
-    """Plain-text table, right-aligned columns."""
-    cells = [header, *rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    for line in cells:
-        print(indent + "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
 
 
 # ---------------------------------------------------------------- 1. the operator
@@ -501,33 +491,15 @@ def eigh_ms(d: int) -> float:
     return 1e3 * best_time(compiled(jnp.linalg.eigh, X @ X.T)[1], 5, budget=5.0)[0]
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
 def print_header(settings: Settings) -> None:
-    """Versions, hardware, BLAS and the problem, so that the output can be read on its own."""
-    now = datetime.datetime.now().isoformat(timespec="seconds")
-    print(f"lindyn benchmark: two-layer linear nets, experiment 'mixed' ({now})")
-    versions = {"python": platform.python_version(), "numpy": np.__version__}
-    versions |= {"scipy": scipy.__version__, "jax": jax.__version__, "lindyn": lindyn.__version__}
-    print("  " + ", ".join(f"{name} {version}" for name, version in versions.items()))
-    print(f"  machine: {platform.machine()} {cpu_model()}, {usable_cores()} usable cores")
-    print(f"  BLAS: {blas_summary()}")
-    threads = os.environ["OPENBLAS_NUM_THREADS"]
-    print(f"  OPENBLAS_NUM_THREADS={threads}, JAX x64={jax.config.jax_enable_x64}")
-    print(f"  load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    """Versions, hardware, BLAS and the problem (:func:`simulate.print_header`)."""
     figure = ", ".join(f"{k}={v}" for k, v in FIGURE.items())
-    print(f"  problem: Figure 1, {figure}, steps={settings.steps}, noise 1, seed 0")
-    print(f"  part 1: d in {list(settings.sizes)}; part 2: d={GD_D}, w/d in {list(WIDTH_FACTORS)}")
-    print(f"  part 3: d in {list(settings.run_sizes)}")
+    lines = [
+        f"problem: Figure 1, {figure}, steps={settings.steps}, noise 1, seed 0",
+        f"part 1: d in {list(settings.sizes)}; part 2: d={GD_D}, w/d in {list(WIDTH_FACTORS)}",
+        f"part 3: d in {list(settings.run_sizes)}",
+    ]
+    simulate.print_header("two-layer linear nets, experiment 'mixed'", lines)
 
 
 def parse_args() -> Settings:

@@ -13,12 +13,12 @@ Not run in CI. Two parts, every number next to a baseline measured in the same r
    ``1e-100`` (to ``t = 20``) and the P2 reference run at ``alpha = 1e-100`` (to ``t = 50``),
    200 log-spaced records each.
 
-Run times are the best of ``--repeats`` calls. ``OPENBLAS_NUM_THREADS`` is set to 1 before
-NumPy loads OpenBLAS unless it is set already.
+Run times are the best of ``--repeats`` calls (default 5; part 2 half as many, at least 2).
+``OPENBLAS_NUM_THREADS`` is set to 1 before NumPy loads OpenBLAS unless it is set already.
 
 Usage::
 
-    python benchmarks/pesme.py            # about 40 seconds on 2 cores
+    python benchmarks/pesme.py            # 30-40 seconds on 2 cores
     python benchmarks/pesme.py --quick    # one Algorithm-1 instance, Fig. 2 only: about 15 s
 
 See ``benchmarks/README.md`` for the meaning of every column.
@@ -31,8 +31,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS
 
 import argparse
-import datetime
-import platform
 import time
 from collections.abc import Callable
 
@@ -40,13 +38,12 @@ import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy
 from scipy.optimize import linprog
 
 import lindyn
 from lindyn.experiments import pesme
 from lindyn.train import diagonal_mirror_flow, log_times
-from simulate import best_time, blas_summary, measured_run, usable_cores
+from simulate import best_time, measured_run, print_header, print_table
 
 RTOL, ATOL = 1e-9, 1e-11  # the flow's defaults, used by both solvers
 RECORDS = 200
@@ -67,13 +64,6 @@ def min_l1_lp(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     if lp.status != 0:
         raise RuntimeError(f"linprog failed: {lp.message}")
     return lp.x[:d] - lp.x[d:]
-
-
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    """Right-aligned plain-text table."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for r in [header, *rows]:
-        print("   " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
 
 
 def algorithm_row(n: int, d: int, seed: int, repeats: int) -> list[str]:
@@ -135,12 +125,14 @@ def flow_row(name: str, config: pesme.Config, repeats: int) -> list[str]:
     X, y = pesme.problem(config)
     times = log_times(config.t_max, RECORDS, t_min=config.t_max * 1e-4)
     radau_s, sol = best_time(
-        lambda: diagonal_mirror_flow(X, y, times, log_inv_alpha=config.log_inv_alpha),
+        lambda: diagonal_mirror_flow(X, y, times, log_inv_alpha=config.effective_log_inv_alpha),
         repeats,
         budget=20.0,
     )
     t0 = time.perf_counter()
-    compiled = jax.jit(kvaerno5(X, y, config.log_inv_alpha)).lower(jnp.asarray(times)).compile()
+    compiled = (
+        jax.jit(kvaerno5(X, y, config.effective_log_inv_alpha)).lower(jnp.asarray(times)).compile()
+    )
     compile_s = time.perf_counter() - t0
     kv_s, (kv_beta, kv_steps) = best_time(
         lambda: jax.block_until_ready(compiled(jnp.asarray(times))), repeats, budget=30.0
@@ -160,14 +152,10 @@ def flow_row(name: str, config: pesme.Config, repeats: int) -> list[str]:
     ]
 
 
-def print_header(repeats: int) -> None:
-    now = datetime.datetime.now().isoformat(timespec="seconds")
-    print(f"lindyn benchmark: experiment 'pesme' ({now})")
-    versions = {"python": platform.python_version(), "numpy": np.__version__}
-    versions |= {"scipy": scipy.__version__, "jax": jax.__version__, "diffrax": diffrax.__version__}
-    print("  " + ", ".join(f"{name} {version}" for name, version in versions.items()))
-    print(f"  machine: {platform.machine()}, {usable_cores()} usable cores; BLAS: {blas_summary()}")
-    print(f"  OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; best of {repeats} calls")
+def print_settings(repeats: int) -> None:
+    """Versions, hardware, BLAS and the timing rule (:func:`simulate.print_header`)."""
+    lines = [f"best of {repeats} calls (part 2: {max(2, repeats // 2)})"]
+    print_header("experiment 'pesme'", lines, {"diffrax": diffrax.__version__})
 
 
 def main() -> None:
@@ -175,7 +163,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one instance, Fig. 2 flows only")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls (the best is kept)")
     args = parser.parse_args()
-    print_header(args.repeats)
+    print_settings(args.repeats)
     with measured_run():
         print("\n1. Algorithm 1 (whole saddle sequence) against the LP of its end point")
         seeds = (0,) if args.quick else (0, 1, 2)

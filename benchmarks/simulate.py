@@ -23,7 +23,7 @@ import datetime
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import diffrax
@@ -150,28 +150,61 @@ def other_cpu_seconds() -> float:
     return busy - own.user - own.system
 
 
-def print_header(sizes: list[int], repeats: int, budget: float) -> None:
-    """Versions, hardware, BLAS and settings, so that a table can be read on its own."""
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def print_header(title: str, lines: Sequence[str], versions: dict[str, str] | None = None) -> None:
+    """The opening lines of a benchmark's output, so that it can be read on its own.
+
+    ``lindyn benchmark: <title> (<now>)``, then, indented by two spaces: the versions of
+    Python, NumPy, SciPy, JAX, lindyn and of ``versions``; the machine, CPU model and usable
+    cores; the loaded BLAS libraries; ``OPENBLAS_NUM_THREADS`` and JAX's x64 flag; the load
+    average; then ``lines`` (the benchmark's own settings).
+    """
     now = datetime.datetime.now().isoformat(timespec="seconds")
-    print(f"lindyn benchmark: DLN throughput ({now})")
-    versions = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "jax": jax.__version__,
-        "diffrax": diffrax.__version__,
-        "lindyn": lindyn.__version__,
-    }
-    print("  " + ", ".join(f"{name} {version}" for name, version in versions.items()))
-    print(f"  machine: {platform.machine()}, {usable_cores()} usable cores")
+    print(f"lindyn benchmark: {title} ({now})")
+    found = {"python": platform.python_version(), "numpy": np.__version__}
+    found |= {"scipy": scipy.__version__, "jax": jax.__version__, "lindyn": lindyn.__version__}
+    found |= versions or {}
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "(unset)")
+    print("  " + ", ".join(f"{name} {version}" for name, version in found.items()))
+    print(f"  machine: {platform.machine()} {cpu_model()}, {usable_cores()} usable cores")
     print(f"  BLAS: {blas_summary()}")
-    print(f"  OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print(f"  JAX devices: {jax.devices()}, x64={jax.config.jax_enable_x64}")
+    print(f"  OPENBLAS_NUM_THREADS={threads}, JAX x64={jax.config.jax_enable_x64}")
     print(f"  load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"  problem: d in {sizes}, n=d/2, alpha={ALPHA}, rho={RHO}, loss scale 1")
-    print(f"  GD: eta={ETA}, {STEPS} steps; GF: Tsit5 to T={T_MAX}, rtol={RTOL}, atol={ATOL}")
-    print(
-        f"  timing: best of {repeats} runs (fewer past {budget:.0f} s, up to 50 while under 0.5 s)"
+    for line in lines:
+        print(f"  {line}")
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "   ") -> None:
+    """Plain-text table, right-aligned columns, each line starting with ``indent``."""
+    cells = [header, *rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    for line in cells:
+        print(indent + "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
+
+
+def print_settings(sizes: list[int], repeats: int, budget: float) -> None:
+    """This benchmark's header: :func:`print_header` with its problem and timing rules."""
+    print_header(
+        "DLN throughput",
+        [
+            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+            f"JAX devices: {jax.devices()}",
+            f"problem: d in {sizes}, n=d/2, alpha={ALPHA}, rho={RHO}, loss scale 1",
+            f"GD: eta={ETA}, {STEPS} steps; GF: Tsit5 to T={T_MAX}, rtol={RTOL}, atol={ATOL}",
+            f"timing: best of {repeats} runs (fewer past {budget:.0f} s, up to 50 while under 0.5 s)",
+        ],
+        {"diffrax": diffrax.__version__},
     )
 
 
@@ -370,14 +403,6 @@ def bench_size(d: int, repeats: int, budget: float) -> tuple[list[Row], str]:
     return rows, check
 
 
-def print_table(rows: list[Row]) -> None:
-    """Plain-text table, right-aligned columns."""
-    cells = [COLUMNS] + [row.cells() for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    for line in cells:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
-
-
 def parse_args() -> argparse.Namespace:
     """Command line: ``--quick``, ``--sizes``, ``--repeats``, ``--budget``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -395,14 +420,14 @@ def main() -> None:
     """Run every size and print the roofline lines, the table and the checks."""
     args = parse_args()
     sizes = list(QUICK_SIZES if args.quick else args.sizes or DEFAULT_SIZES)
-    print_header(sizes, args.repeats, args.budget)
+    print_settings(sizes, args.repeats, args.budget)
     start, others, rows, checks = time.perf_counter(), other_cpu_seconds(), [], []
     for d in sizes:
         size_rows, check = bench_size(d, args.repeats, args.budget)
         rows += size_rows
         checks.append(check)
     print()
-    print_table(rows)
+    print_table(COLUMNS, [row.cells() for row in rows], indent="")
     print()
     print("checks (lindyn against the NumPy/SciPy baselines on the same problem):")
     for line in checks:

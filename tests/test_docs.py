@@ -1,12 +1,17 @@
 """The README's Python example and the docstring examples run as tests."""
 
 import doctest
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import lindyn
 import lindyn._registry
 import lindyn.data._gaussian
 import lindyn.experiments._run
@@ -39,7 +44,10 @@ def test_readme_saddle_example_runs():
     block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "pesme" in b)
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)
-    assert scope["path"].times[0] == 0 and not scope["path"].betas[0].any()
+    path, X, y = scope["path"], scope["X"], scope["y"]
+    assert path.times[0] == 0 and np.all(np.diff(path.times) > 0)
+    np.testing.assert_allclose(X @ path.betas[-1], y, atol=1e-10)  # n < d: an interpolator
+    assert np.all(np.diff(path.losses) < 0)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +69,30 @@ def test_readme_saddle_example_runs():
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_no_docstring_holds_a_control_character():
+    """A backslash in a non-raw docstring (``"\\frac"``, ``"\\alpha"``) silently becomes a form
+    feed or a bell: every docstring with LaTeX must be a raw string."""
+    bad = []
+    for info in pkgutil.walk_packages(lindyn.__path__, "lindyn."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        owned = [
+            obj
+            for _, obj in inspect.getmembers(
+                module, lambda o: inspect.isfunction(o) or inspect.isclass(o)
+            )
+            if getattr(obj, "__module__", "") == module.__name__
+        ]
+        methods = [
+            f
+            for c in owned
+            if inspect.isclass(c)
+            for _, f in inspect.getmembers(c, inspect.isfunction)
+        ]
+        for obj in [module, *owned, *methods]:
+            if any(c in (obj.__doc__ or "") for c in "\a\b\f\v\t\r\x00"):
+                bad.append(f"{info.name}:{getattr(obj, '__qualname__', '')}")
+    assert not bad

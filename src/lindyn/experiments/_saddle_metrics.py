@@ -38,29 +38,36 @@ def _scaled(times: np.ndarray, depth: int, sigma: float, rates: np.ndarray) -> n
 
 
 def _plateau_checks(sim: xr.Dataset, theory: xr.Dataset, jumps: np.ndarray) -> dict[str, float]:
-    """Loss, rank and layer-spectrum errors at the geometric midpoints between jumps."""
+    """Loss, rank and layer-spectrum errors at the geometric midpoints between jumps.
+
+    A plateau whose bounding jumps a seed never made is not read: it is counted in
+    ``plateaus_unreached`` (and makes the errors ``nan`` if no plateau was read at all).
+    """
     levels = np.asarray(theory.attrs["plateau_losses"])
     p, n = levels.size - 1, sim.sizes["mode"]
     depth = sim.sizes["layer"]
     maps = np.asarray(theory.attrs["plateau_singular_values"]).reshape(p + 1, n)
     times = sim["time"].values
-    loss_err, spec_err, rank_misses = 0.0, 0.0, 0
+    loss_err, spec_err, misses, unreached = [], [], 0, 0
     for s in range(sim.sizes["seed"]):
         one = sim.isel(seed=s)
         cut = RANK_THRESHOLD * float(one["singular_values"].values[-1].max())
         for k in range(1, p):
             t_mid = float(np.sqrt(jumps[s, k - 1] * jumps[s, k]))
-            loss = float(_at(times, one["train_loss"].values, t_mid))
+            if not np.isfinite(t_mid):
+                unreached += 1
+                continue
             sv = _at(times, one["singular_values"].values, t_mid)
             layer_sv = _at(times, one["layer_singular_values"].values, t_mid)
-            want = maps[k, :k] ** (1.0 / depth)
-            loss_err = max(loss_err, abs(loss - levels[k]))
-            spec_err = max(spec_err, float(np.max(np.abs(layer_sv[:, :k] - want))))
-            rank_misses += int(np.sum(sv > cut)) != k
+            loss_err.append(abs(float(_at(times, one["train_loss"].values, t_mid)) - levels[k]))
+            spec_err.append(float(np.max(np.abs(layer_sv[:, :k] - maps[k, :k] ** (1 / depth)))))
+            misses += int(np.sum(sv > cut)) != k
+    worst = lambda errors: max(errors) if errors else float("nan")  # noqa: E731
     return {
-        "plateau_loss_error": loss_err,
-        "layer_spectrum_error": spec_err,
-        "plateau_rank_misses": float(rank_misses),
+        "plateau_loss_error": worst(loss_err),
+        "layer_spectrum_error": worst(spec_err),
+        "plateau_rank_misses": float(misses),
+        "plateaus_unreached": float(unreached),
     }
 
 
@@ -92,8 +99,10 @@ def _lazy_rate(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
 
 
 def saddle_metrics(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
-    """Jump times (ratio to the theory curve's, and scaled), plateau checks, detector output,
-    lazy rate, distances of the start and the drift of the conserved balancedness."""
+    """Saddle regime: jump times (ratio to the theory curve's, and scaled), plateau checks and
+    the detector's output; lazy regime: the measured decay rate over the NTK rate. Both: the
+    distances of the start and the drift of the conserved balancedness. A jump a seed never
+    made is ``nan`` (and so are the means over seeds that include it)."""
     levels = np.asarray(theory.attrs["plateau_losses"])
     times = sim["time"].values
     config = config_of(theory)
@@ -102,11 +111,11 @@ def saddle_metrics(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
     rates = np.asarray(theory.attrs["escape_rates"])[: levels.size - 1]
     scaled = _scaled(jumps, config["depth"], float(theory.attrs["sigma"]), rates)
     out = {}
-    for k in range(levels.size - 1):
-        out[f"jump_time_{k + 1}"] = float(np.mean(jumps[:, k]))
-        out[f"jump_time_ratio_{k + 1}"] = float(np.mean(jumps[:, k]) / expected[k])
-        out[f"scaled_jump_time_{k + 1}"] = float(np.mean(scaled[:, k]))
     if theory.attrs["regime"] == "saddle":
+        for k in range(levels.size - 1):
+            out[f"jump_time_{k + 1}"] = float(np.mean(jumps[:, k]))
+            out[f"jump_time_ratio_{k + 1}"] = float(np.mean(jumps[:, k]) / expected[k])
+            out[f"scaled_jump_time_{k + 1}"] = float(np.mean(scaled[:, k]))
         out |= _plateau_checks(sim, theory, jumps) | _detected(sim, theory)
     else:
         out |= _lazy_rate(sim, theory)

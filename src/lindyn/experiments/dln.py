@@ -196,7 +196,7 @@ def predict(config: Config) -> xr.Dataset:
 
 
 def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
-    """Curve gaps of the seed means to the DMFT, and ``theory_train_loss_rises``: the number of
+    r"""Curve gaps of the seed means to the DMFT, and ``theory_train_loss_rises``: the number of
     grid steps where the DMFT train loss rises by more than a relative 1e-6.
 
     Gradient flow never raises the loss, and neither does the DMFT as :math:`M \to \\infty`;

@@ -16,8 +16,15 @@ The limit does not depend on the shape (the paper's §5.5: "any fixed shape"), s
 spread measures how far from the limit a finite :math:`\alpha` still is, mostly near the jumps,
 which the shape shifts by :math:`O(1/\ln(1/\alpha))`.
 
+Scale: ``alpha`` is a float64, so :math:`\ln(1/\alpha)` stops at 744 (the smallest positive
+float64 is about 5e-324; ``alpha`` = 1e-300 gives 690.8). The field ``log_inv_alpha`` sets
+:math:`\ln(1/\alpha)` itself and takes precedence over ``alpha`` when it is > 0, up to ``1e4``
+(e.g. ``--set log_inv_alpha=2000``: spec §7 P3's smallest :math:`\alpha = e^{-2000}`);
+:attr:`Config.effective_log_inv_alpha` is the value a run uses.
+
 Simulation: :func:`lindyn.train.diagonal_mirror_flow`, the network's gradient flow
-integrated exactly in its dual variable (valid down to :math:`\alpha = 10^{-300}` and below).
+integrated exactly in its dual variable, in the log domain (valid for any :math:`\ln(1/\alpha)`,
+:math:`\alpha = 10^{-300}` and far below).
 Theory: the piecewise-constant limit :math:`\tilde\beta^\circ` of Algorithm 1
 (:func:`lindyn.theory.pesme_flammarion`). Theorem 2 gives uniform convergence only away from
 the jump times :math:`t_k`; near them the flow crosses over in a time
@@ -40,24 +47,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import jax
 import numpy as np
 import xarray as xr
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lindyn._config import ConfigBase, ConfigError, param
 from lindyn.experiments._common import simulation_dataset
 from lindyn.experiments._compare import curve_metrics
+from lindyn.experiments._pesme_plot import draw_pesme
 from lindyn.experiments._registry import Experiment, register
-from lindyn.plot import new_figure
-from lindyn.results import config_of, crossing_times, seed_std, trajectory
+from lindyn.results import crossing_times, trajectory
 from lindyn.theory import PesmeFlammarion, pesme_flammarion
 from lindyn.train import Solution, diagonal_mirror_flow, log_times
 
 NAME = "pesme"
+LOG_INV_ALPHA_MAX = 1e4
+r""":math:`\ln(1/\alpha)` cap of the config's ``log_inv_alpha`` (5000 is tested)."""
 OBSERVABLES = ("beta", "train_loss")
 FIG2_GRAM = np.array([[20.0, 6.0, -1.4], [6.0, 2.0, -0.4], [-1.4, -0.4, 0.12]])
 """:math:`M = X^\\top X` of the paper's Fig. 2 right (Appendix A)."""
@@ -73,6 +80,9 @@ class Config(ConfigBase):
     teacher: str = param("5,-4,3", help="leading entries of beta*, comma-separated; the rest 0")
     noise: float = param(0.5, ge=0, help="label noise: y = X beta* + noise * xi")
     alpha: float = param(1e-100, gt=0, lt=1, help="initialisation scale")
+    log_inv_alpha: float = param(
+        0.0, ge=0, le=LOG_INV_ALPHA_MAX, help="ln(1/alpha) if > 0 (then alpha is ignored)"
+    )
     init_spread: float = param(0.5, ge=0, le=5, help="std of ln u' (start shape), per seed")
     t_max: float = param(50.0, gt=0, help="final accelerated time t / ln(1/alpha)")
     num_times: int = param(300, ge=2, le=20_000, help="log-spaced record times before windows")
@@ -105,8 +115,10 @@ class Config(ConfigBase):
         return out
 
     @property
-    def log_inv_alpha(self) -> float:
-        return -math.log(self.alpha)
+    def effective_log_inv_alpha(self) -> float:
+        r"""The :math:`\ln(1/\alpha)` of the run: ``log_inv_alpha`` if > 0, else
+        :math:`-\ln(\text{alpha})`."""
+        return self.log_inv_alpha if self.log_inv_alpha > 0 else -math.log(self.alpha)
 
 
 def fig2_design() -> np.ndarray:
@@ -145,12 +157,24 @@ def init_shape(config: Config, seed: int) -> np.ndarray:
 
 
 def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
-    """The network's flow from ``seeds`` start shapes on the config's one data set."""
+    """The network's flow from ``seeds`` start shapes on the config's one data set.
+
+    The seeds run one after the other in a Python loop, not under ``jax.vmap``: the flow is
+    SciPy's Radau (:func:`lindyn.train.diagonal_mirror_flow`), NumPy code with its own adaptive
+    step and Newton iterations that JAX cannot trace, and no JAX implicit solver competes with
+    it on this stiff ODE (``benchmarks/pesme.py``: diffrax's ``Kvaerno5`` takes 9–33 thousand
+    steps and seconds of compilation against Radau's 0.2–0.5 s). The runs are stacked into one
+    :class:`lindyn.train.Solution` with a leading seed axis, as a vmapped run would give.
+    """
     X, y = problem(config)
     times = time_grid(config, limit(config))
     runs = [
         diagonal_mirror_flow(
-            X, y, times, log_inv_alpha=config.log_inv_alpha, init_shape=init_shape(config, j)
+            X,
+            y,
+            times,
+            log_inv_alpha=config.effective_log_inv_alpha,
+            init_shape=init_shape(config, j),
         )
         for j in range(seeds)
     ]
@@ -237,65 +261,9 @@ def figure(sim: xr.Dataset, theory: xr.Dataset) -> Figure:
     """Coordinates and loss of the flow (colour, seed mean ± std) over the limit (black), log time.
 
     Only the coordinates that some saddle uses are drawn; the simulated curves are broken where
-    a jump window removed records.
+    a jump window removed records (:func:`lindyn.experiments._pesme_plot.draw_pesme`).
     """
-    fig, (left, right) = new_figure(2, width=5.4, height=4.2)
-    saddle_times = np.atleast_1d(theory.attrs["saddle_times"])
-    saddles = np.atleast_1d(theory.attrs["saddles"]).reshape(saddle_times.size, -1)
-    t = sim["time"].values[1:]
-    gaps = _gaps(t, saddle_times[1:], config_of(theory)["jump_window"])
-    for i, c in enumerate(np.flatnonzero(np.any(saddles != 0, axis=0))):
-        beta = sim["beta"].sel(coordinate=c).isel(time=slice(1, None))
-        _band(left, t, gaps, beta, f"C{i % 10}", c)
-        draw_limit(left, saddle_times, saddles[:, c], sim["time"].values[-1])
-    losses = np.atleast_1d(theory.attrs["saddle_losses"])
-    floor = 1e-8 * losses[0]  # the end point's loss is 0 (or rounding) when it interpolates
-    _band(right, t, gaps, sim["train_loss"].isel(time=slice(1, None)), "C0", None)
-    draw_limit(right, saddle_times, np.maximum(losses, floor), sim["time"].values[-1])
-    right.set_yscale("log")
-    right.set_ylim(bottom=floor / 3)
-    for ax, label in ((left, "coordinates of β"), (right, "train loss")):
-        _decorate(ax, saddle_times[1:], label)
-    config = config_of(theory)
-    fig.suptitle(
-        f"diagonal network, {config['design']} design, α = {config['alpha']:g}: gradient flow "
-        f"({sim.sizes['seed']} start shapes, mean ± std) vs Algorithm 1's limit (black)",
-        fontsize=8,
-    )
-    fig.tight_layout()
-    return fig
-
-
-def draw_limit(ax: Axes, saddle_times: np.ndarray, values: np.ndarray, t_end: float) -> None:
-    """The piecewise-constant limit (black steps) from its saddle times and values."""
-    ax.step(np.append(saddle_times, t_end), np.append(values, values[-1]), "k-", where="post", lw=1)
-
-
-def _gaps(t: np.ndarray, jumps: np.ndarray, window: float) -> np.ndarray:
-    """Indices of the records after a removed jump window (where the curves break)."""
-    if window == 0:
-        return np.zeros(0, dtype=np.int64)
-    straddle = np.any((t[:-1, None] < jumps) & (t[1:, None] > jumps), axis=1)
-    return np.flatnonzero(straddle) + 1
-
-
-def _band(ax: Axes, t: np.ndarray, gaps: np.ndarray, da: xr.DataArray, color: str, label: Any):
-    """Seed mean and ± std band of ``da`` at times ``t``, broken before the records ``gaps``."""
-    mean, std = (np.insert(a, gaps, np.nan) for a in (da.mean("seed").values, seed_std(da).values))
-    t = np.insert(t, gaps, np.nan)
-    name = "flow" if label is None else f"β[{label}]"
-    ax.plot(t, mean, ".-", color=color, lw=1.0, ms=2.5, label=name)
-    ax.fill_between(t, mean - std, mean + std, color=color, alpha=0.25, lw=0)
-
-
-def _decorate(ax: Axes, jumps: np.ndarray, label: str) -> None:
-    for t_k in jumps:
-        ax.axvline(t_k, color="grey", ls=":", lw=0.6)
-    ax.set_xscale("log")
-    ax.set_xlabel("accelerated time t / ln(1/α)")
-    ax.set_ylabel(label)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2)
+    return draw_pesme(sim, theory)
 
 
 EXPERIMENT = register(

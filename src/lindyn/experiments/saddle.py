@@ -40,13 +40,17 @@ the start, ``saddle_distance``, ``minimum_distance`` and ``minimum_distance_boun
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
+from jax import Array
 from matplotlib.figure import Figure
 
 from lindyn._config import ConfigBase, ConfigError, param
@@ -105,6 +109,19 @@ class Config(ConfigBase):
             raise ConfigError("width", f"must be >= n = {self.n}, got {self.width}")
         if self.s_min > self.s_max:
             raise ConfigError("s_min", f"must be <= s_max = {self.s_max}, got {self.s_min}")
+        if not self.lazy:
+            self._check_small_start()
+
+    def _check_small_start(self) -> None:
+        """The saddle regime needs a start far below the target: :math:`0 < a_0 < s_{min}/2`."""
+        a0 = self.aligned_start()
+        if not 0 < a0 < self.s_min / 2:
+            raise ConfigError(
+                "gamma",
+                f"gives an initial mode strength a0 = {a0:.3g} outside (0, s_min/2 = "
+                f"{self.s_min / 2:.3g}) (float64 underflow, or not a small start); use a "
+                f"gamma in [1, 40] that puts it inside, or gamma < 1 for the lazy regime",
+            )
 
     @property
     def sigma(self) -> float:
@@ -126,13 +143,20 @@ class Config(ConfigBase):
         return float((self.sigma * np.sqrt(self.width)) ** self.depth)
 
     def t_max(self) -> float:
-        """``horizon`` times the last idealised jump (lazy regime: 3 decay times)."""
+        """``horizon`` times the last idealised jump (lazy regime: 3 decay times).
+
+        Raises:
+            ConfigError: (``gamma``) an escape rate of a completion problem too small for
+                this start, so that its idealised jump time is not positive and finite.
+        """
         if self.lazy:
             return self.horizon * 3.0 / lazy_rate(*self._shape())
-        seq = _sequence(self)
-        return self.horizon * float(
-            np.max(jump_time(seq.escape_rates[: seq.ranks[-1]], *self._shape()))
-        )
+        jumps = _jumps(self)
+        if not np.all(np.isfinite(jumps) & (jumps > 0)):
+            raise ConfigError(
+                "gamma", f"gives jump times {np.round(jumps, 4).tolist()}: not all positive"
+            )
+        return self.horizon * float(np.max(jumps))
 
     def _shape(self) -> tuple[int, int, float]:
         return self.depth, self.width, self.sigma
@@ -154,8 +178,7 @@ def problem(config: Config) -> MatrixCost:
 
 
 @functools.lru_cache(maxsize=16)
-def _sequence(config: Config):
-    """The saddle sequence: closed form for the teacher, the greedy algorithm otherwise."""
+def _cached_sequence(config: Config) -> SaddleSequence:
     cost = problem(config)
     if config.target == "completion":
         return greedy_low_rank(cost, config.depth)
@@ -165,12 +188,26 @@ def _sequence(config: Config):
     return SaddleSequence(mats, teacher_plateaus(s), k, np.append(s, 0.0), "converged", 0.0)
 
 
+def _sequence(config: Config) -> SaddleSequence:
+    """The saddle sequence: closed form for the teacher, the greedy algorithm otherwise (cached
+    per config; a copy, so that callers cannot change the cache)."""
+    return copy.deepcopy(_cached_sequence(config))
+
+
+def _jumps(config: Config) -> np.ndarray:
+    """Idealised jump times of the sequence's escape rates (:func:`lindyn.theory.jump_time`),
+    made non-decreasing: for :math:`L = 2` the formula is not monotone in the rate."""
+    seq = _sequence(config)
+    times = jump_time(seq.escape_rates[: seq.ranks[-1]], *config._shape())
+    return np.maximum.accumulate(times) if times.size else times
+
+
 def _model(config: Config) -> DeepLinear:
     n = config.n
     return DeepLinear(d_in=n, width=config.width, d_out=n, depth=config.depth, sigma=config.sigma)
 
 
-def _observe(config: Config, cost: MatrixCost):
+def _observe(config: Config, cost: MatrixCost) -> Callable[[Any], dict[str, Array]]:
     model, n = _model(config), config.n
     A = model.end_to_end
     return recorder(
@@ -198,13 +235,17 @@ def simulate(config: Config, seeds: int = 4) -> xr.Dataset:
     return ds.assign(_distances(config, cost, starts))
 
 
-def _distances(config: Config, cost: MatrixCost, starts) -> dict[str, tuple]:
-    """Per seed: distances of the start to the explicit saddle and global minimum (spec §2)."""
+def _distances(config: Config, cost: MatrixCost, starts: tuple) -> dict[str, tuple]:
+    """Per seed: distances of the start to the explicit saddle and global minimum (spec §2);
+    the lower bound on the distance to any minimum holds only for the teacher (a completion
+    problem's interpolants may have a smaller norm than :math:`A^*`): ``nan`` otherwise."""
     layers = [[np.asarray(W[i]) for W in starts] for i in range(np.shape(starts[0])[0])]
     fns = {
         "saddle_distance": lambda ws: saddle_distance(ws),
         "minimum_distance": lambda ws: minimum_distance(ws, cost.target),
-        "minimum_distance_bound": lambda ws: minimum_distance_bound(ws, cost.target),
+        "minimum_distance_bound": lambda ws: (
+            minimum_distance_bound(ws, cost.target) if cost.mask.all() else np.nan
+        ),
     }
     return {k: ("seed", np.array([f(ws) for ws in layers])) for k, f in fns.items()}
 
@@ -214,7 +255,6 @@ def predict(config: Config) -> xr.Dataset:
     times, seq = config.times(), _sequence(config)
     loss, sv = _lazy_curves(config, times) if config.lazy else _saddle_curves(config, times)
     plateau_sv = seq.singular_values()
-    rates = seq.escape_rates[: seq.ranks[-1]]
     attrs = {
         "status": "ok" if seq.status == "converged" else "not_converged",
         "regime": "lazy" if config.lazy else "saddle",
@@ -224,7 +264,7 @@ def predict(config: Config) -> xr.Dataset:
         "plateau_singular_values": plateau_sv.ravel(),
         "layer_spectra": balanced_layer_spectrum(plateau_sv, config.depth).ravel(),
         "escape_rates": seq.escape_rates,
-        "jump_times": jump_time(rates, *config._shape()),
+        "jump_times": _jumps(config),
         "lazy_rate": lazy_rate(*config._shape()),
         "sequence_residual": seq.residual,
     }
@@ -249,21 +289,23 @@ def _saddle_curves(config: Config, times: np.ndarray) -> tuple[np.ndarray, np.nd
         a = balanced_mode(s, config.depth, config.aligned_start(), times)
         sv[:, : config.rank] = a
         return 0.5 * np.sum((s - a) ** 2, axis=1), sv
-    jumps = jump_time(seq.escape_rates[: seq.ranks[-1]], *config._shape())
-    k = np.searchsorted(jumps, times, side="right")
+    k = np.searchsorted(_jumps(config), times, side="right")
     sv[:] = seq.singular_values()[k]
     return seq.losses[k], sv
 
 
 def _lazy_curves(config: Config, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r"""NTK regime: :math:`A(t) - A^* = (A_0 - A^*)e^{-L(w\sigma^2)^{L-1}t}`, with
-    :math:`\mathbb E\|A_0\|_F^2 = n^2\sigma^{2L}w^{L-1}` (spec §1.4 items 3, 5)."""
+    r"""NTK regime: on the observed entries :math:`\Omega`,
+    :math:`A(t) - A^* = (A_0 - A^*)e^{-L(w\sigma^2)^{L-1}t}`; the other entries keep their
+    random start. Loss :math:`\frac12(\sum_\Omega A^{*2} + |\Omega|\sigma^{2L}w^{L-1})
+    e^{-2L(w\sigma^2)^{L-1}t}` (:math:`\mathbb E A_{0,ij}^2 = \sigma^{2L}w^{L-1}`, spec §1.4
+    items 3, 5); singular values those of :math:`(1 - e^{-L(w\sigma^2)^{L-1}t})P_\Omega A^*`
+    (the random start, of mean 0, left out)."""
     cost, rate = problem(config), lazy_rate(*config._shape())
-    start = np.sum(cost.target**2) + config.n**2 * config.sigma ** (2 * config.depth) * (
-        config.width ** (config.depth - 1)
-    )
+    entry = config.sigma ** (2 * config.depth) * config.width ** (config.depth - 1)
+    start = np.sum(cost.mask * cost.target**2) + np.sum(cost.mask) * entry
     decay = np.exp(-rate * times)
-    s = np.linalg.svd(cost.target, compute_uv=False)
+    s = np.linalg.svd(cost.mask * cost.target, compute_uv=False)
     return 0.5 * start * decay, s[None, :] * (1.0 - np.sqrt(decay))[:, None]
 
 

@@ -16,8 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lindyn.experiments import RunResult, get, pesme
+from lindyn.experiments._pesme_plot import draw_limit
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress, first_failure, groups, run_many
+from lindyn.figures._runs import Progress, finish, run_many
 from lindyn.plot import new_figure
 
 NAME = "pesme-limit"
@@ -53,16 +54,9 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
         if key.startswith(("crossing_", "max_rel_crossing"))
     }
     fig = _draw(results, labels, jumps)
-    status, message = first_failure(results)
-    return FigureResult(
-        NAME,
-        fig,
-        groups(labels, results),
-        metrics,
-        _caption(metrics, labels, jumps),
-        status,
-        message,
-    )
+    title = "diagonal network, Fig. 2 right instance: convergence to Algorithm 1"
+    caption = _caption(metrics, labels, jumps)
+    return finish(NAME, fig, title, (labels, results), metrics, caption)
 
 
 def _caption(metrics: dict[str, float], labels: list[str], jumps: np.ndarray) -> str:
@@ -94,21 +88,19 @@ def _draw(results: list[RunResult], labels: list[str], jumps: np.ndarray) -> Fig
     saddle_times = np.atleast_1d(theory.attrs["saddle_times"])
     saddles = np.atleast_1d(theory.attrs["saddles"]).reshape(saddle_times.size, -1)
     for c in range(saddles.shape[1]):
-        pesme.draw_limit(left, saddle_times, saddles[:, c], float(theory["time"].values[-1]))
+        draw_limit(left, saddle_times, saddles[:, c], float(theory["time"].values[-1]))
     left.set_xscale("log")
     left.set_xlabel("accelerated time t / ln(1/α)")
     left.set_ylabel("coordinates of β (black: the α → 0 limit)")
     left.legend(fontsize=5, ncol=len(labels))
     left.grid(alpha=0.3)
     _draw_crossing_errors(right, results, jumps)
-    fig.suptitle("diagonal network, Fig. 2 right instance: convergence to Algorithm 1", fontsize=9)
-    fig.tight_layout()
     return fig
 
 
 def _draw_crossing_errors(ax: Axes, results: list[RunResult], jumps: np.ndarray) -> None:
     """|crossing_k - t_k| against ln(1/α), with a 1/ln(1/α) guide."""
-    logs = np.array([result.config.log_inv_alpha for result in results])
+    logs = np.array([result.config.effective_log_inv_alpha for result in results])
     for k, t_k in enumerate(jumps, start=1):
         errors = [abs(result.metrics[f"crossing_{k}"] - t_k) for result in results]
         ax.plot(logs, errors, "o-", color=f"C{k + 2}", label=f"jump {k} at t = {t_k:.4g}")

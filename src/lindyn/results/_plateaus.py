@@ -5,7 +5,8 @@ slope :math:`|d\ln\ell/d\ln t|` is below ``flat`` (the loss changes by less than
 ``flat`` per e-fold of time). Maximal runs of flat points spanning at least ``min_span`` e-folds
 (or ending the curve) are plateaus (for depth :math:`L \ge 3` every jump time scales as
 :math:`\sigma^{-(L-2)}`, so plateaus keep a fixed, short length in log time:
-:math:`\ln(t_{k+1}/t_k)`, e.g. 0.36 e-folds for the first of ``diag(4, 3, 2, 1)``); between
+:math:`\ln(t_{k+1}/t_k)`, 0.2–0.4 e-folds for the first of ``diag(4, 3, 2, 1)`` at
+:math:`L = 3`, spec ``saddle.md`` §4.2 E1); between
 two plateaus lies a jump. A plateau's value is the
 loss at its geometric-midpoint time, its rank the number of map singular values above
 ``rank_threshold`` times the largest singular value at the end of training, there.

@@ -16,6 +16,8 @@ from lindyn.theory._dln_timescales import search_field_scale as search_field_sca
 from lindyn.theory._dln_timescales import search_plateau as search_plateau
 from lindyn.theory._fixed_point import FixedPointResult as FixedPointResult
 from lindyn.theory._fixed_point import damped_fixed_point as damped_fixed_point
+from lindyn.theory._greedy import SaddleSequence as SaddleSequence
+from lindyn.theory._greedy import greedy_low_rank as greedy_low_rank
 from lindyn.theory._grids import flow_grid as flow_grid
 from lindyn.theory._linreg import LinregMoments as LinregMoments
 from lindyn.theory._linreg import linreg_flow as linreg_flow
@@ -36,10 +38,8 @@ from lindyn.theory._mixed_limits import phase_lines as phase_lines
 from lindyn.theory._pesme import PesmeFlammarion as PesmeFlammarion
 from lindyn.theory._pesme import pesme_flammarion as pesme_flammarion
 from lindyn.theory._saddle import MatrixCost as MatrixCost
-from lindyn.theory._saddle import SaddleSequence as SaddleSequence
 from lindyn.theory._saddle import balanced_layer_spectrum as balanced_layer_spectrum
 from lindyn.theory._saddle import balanced_mode as balanced_mode
-from lindyn.theory._saddle import greedy_low_rank as greedy_low_rank
 from lindyn.theory._saddle import jump_time as jump_time
 from lindyn.theory._saddle import lazy_rate as lazy_rate
 from lindyn.theory._saddle import teacher_plateaus as teacher_plateaus

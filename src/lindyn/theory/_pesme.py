@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -116,9 +117,17 @@ class PesmeFlammarion:
 
     def plateau(self, t: ArrayLike) -> np.ndarray:
         """Index ``k`` of the saddle the limit process sits at at accelerated times ``t``
-        (right-continuous: ``k`` on ``[t_k, t_{k+1})``)."""
+        (right-continuous: ``k`` on ``[t_k, t_{k+1})``).
+
+        Raises:
+            ValueError: a negative or NaN time (one line naming the first one).
+        """
         t = np.asarray(t, dtype=np.float64)
-        validate([("t", t, bool(np.all(t >= 0)), "non-negative times")])
+        bad = np.flatnonzero(~(t >= 0))  # NaN too
+        if bad.size:
+            i = np.unravel_index(int(bad[0]), t.shape)
+            where = f"t[{', '.join(map(str, i))}]" if t.ndim else "t"
+            raise ValueError(f"t: must be >= 0, got {where} = {float(t[i])!r}")
         return np.searchsorted(self.times, t, side="right") - 1
 
     def beta_at(self, t: ArrayLike) -> np.ndarray:
@@ -165,7 +174,8 @@ def pesme_flammarion(
         y: labels, shape ``(n,)``.
         weights: thresholds :math:`k_i > 0`, shape ``(d,)``; ones (the paper) if None.
         tol: relative tolerance of the zero tests and of the snapping, in (0, 1e-3].
-        max_steps: cap on the number of jumps (>= 1); the effective cap is the smaller of this
+        max_steps: cap on the number of jumps, an integer >= 1 (``int`` or a numpy integer:
+            any :class:`numbers.Integral`); the effective cap is the smaller of this
             and Prop. 2's bound :math:`\min(2^d, \sum_{k\le n}\binom dk)`.
         throw: raise if the algorithm fails or does not terminate; with ``throw=False`` the
             result carries a ``status`` other than ``"ok"`` instead.
@@ -189,7 +199,7 @@ def pesme_flammarion(
     state = _State(0.0, origin, origin.copy(), _residual(X, y, origin))
     scale = float(np.max(np.abs(state.r), initial=0.0))
     zero = tol * scale
-    cap = min(max_steps, _prop2_bound(*X.shape))
+    cap = min(int(max_steps), _prop2_bound(*X.shape))
     records, status, kkt = [state], "ok", 0.0
     while np.max(np.abs(state.r)) > zero:
         if len(records) > cap:
@@ -218,15 +228,15 @@ def _checked(
     X, y = checked_regression(X, y)
     d = X.shape[1]
     k = np.ones(d) if weights is None else np.asarray(weights, dtype=np.float64)
-    positive = k.shape == (d,) and bool(np.all(np.isfinite(k) & (k > 0)))
-    validate(
-        [
-            ("weights", k.shape, k.shape == (d,), f"of shape (d,) = ({d},)"),
-            ("weights", "non-positive entries", positive, "finite and > 0"),
-            ("tol", tol, 0 < tol <= 1e-3, "in (0, 1e-3]"),
-            ("max_steps", max_steps, isinstance(max_steps, int) and max_steps >= 1, ">= 1"),
-        ]
-    )
+    validate([("weights", k.shape, k.shape == (d,), f"of shape (d,) = ({d},)")])
+    bad = np.flatnonzero(~(np.isfinite(k) & (k > 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"weights: must be finite and > 0, got weights[{i}] = {float(k[i])!r}")
+    validate([("tol", tol, 0 < tol <= 1e-3, "in (0, 1e-3]")])
+    if not isinstance(max_steps, numbers.Integral) or isinstance(max_steps, bool):
+        raise ValueError(f"max_steps: must be an integer (int or numpy integer), got {max_steps!r}")
+    validate([("max_steps", int(max_steps), max_steps >= 1, ">= 1")])
     return X, y, k
 
 

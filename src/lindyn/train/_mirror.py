@@ -35,6 +35,7 @@ none; ``benchmarks/pesme.py``.)
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -106,11 +107,15 @@ def diagonal_mirror_flow(
 
     Returns:
         A :class:`lindyn.train.Solution` at ``times`` with observables ``beta`` ``(T, d)``,
-        ``dual`` (:math:`z`, ``(T, d)``) and ``train_loss`` ``(T,)``; status
-        ``Status.MAX_STEPS`` (records after the failure set to inf) if Radau failed.
+        ``dual`` (:math:`z`, ``(T, d)``) and ``train_loss`` ``(T,)``. Its status is
+        ``Status.OK``, or ``Status.MAX_STEPS`` (named ``"not_converged"`` in an experiment's
+        dataset) if Radau stopped before ``times[-1]``; then every observable is NaN at the
+        record times after the last one it reached, and finite before. The status is the
+        solver's verdict, not read off the records.
 
     Raises:
-        ValueError: bad shapes, non-finite input or non-positive scales (one line).
+        ValueError: bad shapes, non-finite input or non-positive scales (one line naming the
+            argument and the first offending entry).
 
     Example:
         >>> import numpy as np
@@ -126,18 +131,27 @@ def diagonal_mirror_flow(
     _check_scalars(log_inv_alpha, rtol, atol)
     dual_map = _DualMap(2.0 * (np.log(shape) - k * log_inv_alpha), 2.0 * log_inv_alpha)
     z, ok = _integrate(X, y, times, dual_map, rtol, atol)
-    beta = np.where(np.isfinite(z), dual_map.beta(z), np.inf)
+    beta = dual_map.beta(z)  # NaN rows stay NaN
     loss = 0.5 * np.mean((beta @ X.T - y) ** 2, axis=1)
     observables = {"beta": beta, "dual": z, "train_loss": loss}
     return Solution(times, observables, np.int64(Status.OK if ok else Status.MAX_STEPS))
 
 
 def _checked_times(times: ArrayLike) -> np.ndarray:
+    """Finite, non-negative, strictly increasing record times; the error names the first bad one."""
     times = np.asarray(times, dtype=np.float64)
-    increasing = times.ndim == 1 and times.size > 0 and bool(np.all(np.isfinite(times)))
-    if not (increasing and times[0] >= 0 and np.all(np.diff(times) > 0)):
+    if times.ndim != 1 or times.size == 0:
+        raise ValueError(f"times: must be a non-empty 1-D array, got shape {times.shape}")
+    bad = np.flatnonzero(~np.isfinite(times) | (times < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"times: must be finite and >= 0, got times[{i}] = {float(times[i])!r}")
+    bad = np.flatnonzero(np.diff(times) <= 0)
+    if bad.size:
+        i = int(bad[0]) + 1
         raise ValueError(
-            f"times: must be a non-empty 1-D array, >= 0 and strictly increasing, got {times!r}"
+            f"times: must be strictly increasing, got times[{i}] = {float(times[i])!r} "
+            f"after times[{i - 1}] = {float(times[i - 1])!r}"
         )
     return times
 
@@ -145,25 +159,33 @@ def _checked_times(times: ArrayLike) -> np.ndarray:
 def _positive(name: str, value: ArrayLike | None, d: int) -> np.ndarray:
     """A per-coordinate vector of finite positive entries (ones if None)."""
     v = np.ones(d) if value is None else np.asarray(value, dtype=np.float64)
-    if v.shape != (d,) or not np.all(np.isfinite(v) & (v > 0)):
-        raise ValueError(f"{name}: must have shape (d,) = ({d},) and finite entries > 0")
+    if v.shape != (d,):
+        raise ValueError(f"{name}: must have shape (d,) = ({d},), got shape {v.shape}")
+    bad = np.flatnonzero(~(np.isfinite(v) & (v > 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}: must be finite and > 0, got {name}[{i}] = {float(v[i])!r}")
     return v
 
 
 def _check_scalars(log_inv_alpha: float, rtol: float, atol: float) -> None:
-    for name, value, ok, allowed in (
-        ("log_inv_alpha", log_inv_alpha, np.isfinite(log_inv_alpha) and log_inv_alpha > 0, "> 0"),
-        ("rtol", rtol, 0 < rtol < 1, "in (0, 1)"),
-        ("atol", atol, atol > 0, "> 0"),
+    for name, value, allowed, ok in (
+        ("log_inv_alpha", log_inv_alpha, "finite and > 0", lambda v: math.isfinite(v) and v > 0),
+        ("rtol", rtol, "in (0, 1)", lambda v: 0 < v < 1),
+        ("atol", atol, "finite and > 0", lambda v: math.isfinite(v) and v > 0),
     ):
-        if not ok:
-            raise ValueError(f"{name}: must be {allowed}, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: must be a real number, got {value!r}") from None
+        if not ok(number):
+            raise ValueError(f"{name}: must be {allowed}, got {number!r}")
 
 
 def _integrate(
     X: np.ndarray, y: np.ndarray, times: np.ndarray, dual_map: _DualMap, rtol: float, atol: float
 ) -> tuple[np.ndarray, bool]:
-    """Radau from :math:`z = 0` to ``times[-1]``; the dual at ``times`` (inf after a failure)."""
+    """Radau from :math:`z = 0` to ``times[-1]``; the dual at ``times`` (NaN after a failure)."""
     n, d = X.shape
     gram, target = X.T @ X / n, X.T @ y / n
 
@@ -173,7 +195,7 @@ def _integrate(
     def jac(_t: float, z: np.ndarray) -> np.ndarray:
         return -gram * dual_map.slope(z)[None, :]
 
-    z = np.full((times.size, d), np.inf)
+    z = np.full((times.size, d), np.nan)
     if times[-1] == 0.0:
         z[:] = 0.0
         return z, True
