@@ -1,5 +1,12 @@
 """What the theory predicts."""
 
+from lindyn.theory._deep_dmft import DeepDMFT as DeepDMFT
+from lindyn.theory._deep_dmft import deep_dmft as deep_dmft
+from lindyn.theory._deep_dmft import deep_dmft_memory as deep_dmft_memory
+from lindyn.theory._deep_dmft_limits import deep_lazy_curves as deep_lazy_curves
+from lindyn.theory._deep_dmft_limits import deep_lazy_kernel as deep_lazy_kernel
+from lindyn.theory._deep_dmft_limits import deep_two_layer_flow as deep_two_layer_flow
+from lindyn.theory._deep_dmft_limits import deep_two_layer_recursion as deep_two_layer_recursion
 from lindyn.theory._dln_conventions import DLNUnits as DLNUnits
 from lindyn.theory._dln_conventions import to_lindyn_units as to_lindyn_units
 from lindyn.theory._dln_dmft import DLNDMFT as DLNDMFT
