@@ -22,7 +22,7 @@ def quick_run(request):
 
 
 def test_registry_lists_every_paper_experiment():
-    assert {"linreg", "saxe", "dln", "mixed", "saddle", "pesme"} <= set(NAMES)
+    assert {"linreg", "saxe", "dln", "mixed", "saddle", "pesme", "deep"} <= set(NAMES)
 
 
 def test_simulation_and_theory_share_coordinates(quick_run):
