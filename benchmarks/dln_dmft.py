@@ -6,11 +6,12 @@ the DMFT on the experiment's grid (``dt <= 0.25``) and the simulation at ``d = 2
 through ``lindyn.get("dln")``. Three parts, all measured in the same run:
 
 1. the Monte-Carlo copies ``M`` that bring the DMFT test error to 1 %: the spread over DMFT
-   seeds at a few ``M`` on one ``alpha``;
+   seeds at a few ``M`` on one ``alpha``, for each noise sampler of the DMFT (``"mc"``, Gaussian
+   draws; ``"rqmc"``, scrambled Sobol' points on the principal axes of the field);
 2. one closure iteration of the effective process, the blocked causal contraction of
    :mod:`lindyn.theory._dln_processes` against the plain one it replaced (kept here as the
    baseline), compiled ahead of time;
-3. every ``alpha`` at that ``M`` (at most ``--max-copies``, by default the largest candidate;
+3. every ``alpha`` at the ``M`` of ``--sampler`` (at most ``--max-copies``, by default the largest candidate;
    beyond it the DMFT time is projected linearly in ``M``): DMFT and one simulation, compile
    time apart from run time, their ratio (below 1 the DMFT is faster), and the spread of the
    simulation over seeds, which says how accurate one simulation is.
@@ -19,7 +20,8 @@ Usage::
 
     python benchmarks/dln_dmft.py              # about 7 minutes on 2 cores
     python benchmarks/dln_dmft.py --quick      # under a minute
-    python benchmarks/dln_dmft.py --copies 1000 --alphas 0.1 1
+    python benchmarks/dln_dmft.py --copies 1024 --alphas 0.1 1
+    python benchmarks/dln_dmft.py --samplers rqmc --sampler rqmc   # part 1 and 3 with RQMC only
 
 See ``benchmarks/README.md`` for the meaning of every column.
 """
@@ -64,6 +66,8 @@ class Settings:
     d: int
     candidates: tuple[int, ...]  # copies M tried for the spread (part 1)
     seeds: int  # DMFT seeds per candidate
+    samplers: tuple[str, ...]  # DMFT noise samplers of part 1
+    sampler: str  # the sampler of part 3
     spread_alpha: float
     copies: int | None  # fixed M: skips part 1
     max_copies: int  # parts 2 and 3 run at most this M (the time is linear in M)
@@ -103,13 +107,23 @@ def clock() -> Iterator[Clock]:
 
 
 def figure_config(
-    alpha: float, settings: Settings, copies: int | None = None, seed: int = 0
+    alpha: float,
+    settings: Settings,
+    copies: int | None = None,
+    seed: int = 0,
+    sampler: str = "mc",
 ) -> Any:
     """The experiment config of figure (a) at ``alpha`` (its ``grid()`` is the DMFT grid);
-    ``copies`` M of the DMFT, the experiment's default if None."""
+    ``copies`` M of the DMFT, the experiment's default if None; ``sampler`` its noise."""
     extra = {} if copies is None else {"copies": copies}
     return lindyn.get("dln").config(
-        alpha=alpha, t_max=settings.t_max, d=settings.d, seed=seed, **FIGURE, **extra
+        alpha=alpha,
+        t_max=settings.t_max,
+        d=settings.d,
+        seed=seed,
+        sampler=sampler,
+        **FIGURE,
+        **extra,
     )
 
 
@@ -121,17 +135,22 @@ def relative_sd(curves: np.ndarray) -> np.ndarray:
     return np.std(curves, axis=0, ddof=1) / np.mean(curves, axis=0)
 
 
-def spread_table(settings: Settings) -> dict[int, float]:
-    """Print the DMFT seed spread of the test error at each candidate M; return the largest
-    relative standard deviation over time (the accuracy of one solve) for each M."""
-    print(f"\n1. Monte-Carlo spread of the DMFT test error at alpha={settings.spread_alpha} over")
-    print(f"   {settings.seeds} seeds (relative sd: largest over time and time-averaged)")
-    print(f"   {'M':>6} {'K':>5} {'iterations':>14} {'s/solve':>8} {'max_%':>7} {'mean_%':>7}")
+def spread_table(settings: Settings, sampler: str) -> dict[int, float]:
+    """Print the DMFT seed spread of the test error at each candidate M with ``sampler``;
+    return the largest relative standard deviation over time (the accuracy of one solve) for
+    each M."""
+    print(
+        f"\n1. Spread of the DMFT test error at alpha={settings.spread_alpha}, sampler "
+        f"{sampler!r}, over {settings.seeds} seeds"
+    )
+    print("   (relative sd: largest over time and time-averaged)")
+    header = f"{'M':>6} {'K':>5} {'iterations':>18} {'s/solve':>8} {'max_%':>7} {'mean_%':>7}"
+    print("   " + header)
     spreads = {}
     for M in settings.candidates:
         curves, iterations, walls = [], [], []
         for seed in range(settings.seeds):
-            config = figure_config(settings.spread_alpha, settings, M, seed)
+            config = figure_config(settings.spread_alpha, settings, M, seed, sampler)
             with clock() as c:
                 theory = lindyn.get("dln").predict(config)
             curves.append(theory["test_error"].values)
@@ -139,7 +158,7 @@ def spread_table(settings: Settings) -> dict[int, float]:
             walls.append(c.wall)
         sd = relative_sd(np.array(curves))
         spreads[M] = float(np.max(sd))
-        cells = f"{M:>6} {config.grid().size:>5} {'/'.join(iterations):>14} {np.mean(walls):>8.1f}"
+        cells = f"{M:>6} {config.grid().size:>5} {'/'.join(iterations):>18} {np.mean(walls):>8.1f}"
         print(f"   {cells} {100 * spreads[M]:>7.2f} {100 * np.mean(sd):>7.2f}")
     return spreads
 
@@ -309,9 +328,11 @@ COLUMNS = [
 
 
 def sweep_row(alpha: float, settings: Settings, copies: int) -> Row:
-    """DMFT and one simulation at ``alpha``, each timed from empty JAX caches with its compile
-    time apart; then, not timed, ``sim_seeds`` simulations for the accuracy of one."""
-    exp, config = lindyn.get("dln"), figure_config(alpha, settings, copies)
+    """DMFT (with ``settings.sampler``) and one simulation at ``alpha``, each timed from empty
+    JAX caches with its compile time apart; then, not timed, ``sim_seeds`` simulations for the
+    accuracy of one."""
+    config = figure_config(alpha, settings, copies, sampler=settings.sampler)
+    exp = lindyn.get("dln")
     jax.clear_caches()
     with clock() as dmft:
         theory = exp.predict(config)
@@ -402,19 +423,31 @@ def parse_args() -> Settings:
     parser.add_argument("--alphas", type=float, nargs="+", help=f"default {list(ALPHAS)}")
     parser.add_argument("--copies", type=int, help="use this M (skips part 1)")
     parser.add_argument("--candidates", type=int, nargs="+", help="M tried in part 1")
-    parser.add_argument("--seeds", type=int, help="DMFT seeds per M in part 1 (default 3)")
-    parser.add_argument("--max-copies", type=int, help="largest M of parts 2-3 (default 2000)")
+    parser.add_argument("--seeds", type=int, help="DMFT seeds per M in part 1 (default 4)")
+    parser.add_argument(
+        "--samplers",
+        nargs="+",
+        choices=("mc", "rqmc"),
+        default=["mc", "rqmc"],
+        help="DMFT noise samplers of part 1 (default both)",
+    )
+    parser.add_argument(
+        "--sampler", choices=("mc", "rqmc"), default="rqmc", help="DMFT sampler of part 3"
+    )
+    parser.add_argument("--max-copies", type=int, help="largest M of parts 2-3 (default 2048)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats in part 2")
     parser.add_argument("--sim-seeds", type=int, default=4, help="seeds for the sim spread")
     args = parser.parse_args()
     alphas = tuple(args.alphas or ((0.1, 1.0) if args.quick else ALPHAS))
-    candidates = args.candidates or ((300, 600) if args.quick else (500, 1000, 2000))
+    candidates = args.candidates or ((256, 512) if args.quick else (512, 1024, 2048))
     return Settings(
         alphas=alphas,
         t_max=10.0 if args.quick else 30.0,
         d=1000 if args.quick else 2000,
         candidates=tuple(candidates),
-        seeds=args.seeds or (2 if args.quick else 3),
+        seeds=args.seeds or (2 if args.quick else 4),
+        samplers=tuple(dict.fromkeys(args.samplers)),
+        sampler=args.sampler,
         spread_alpha=min(alphas),
         copies=args.copies,
         max_copies=args.max_copies or args.copies or max(candidates),
@@ -434,15 +467,23 @@ def main() -> None:
             grid = figure_config(alpha, settings).grid()
             grids.setdefault(grid.size, (grid, alpha))
         eigh_start = eigh_ms(max(grids))
-        target = settings.copies or target_copies(spread_table(settings))
+        targets = {}
+        if settings.copies is None:
+            for sampler in settings.samplers:
+                targets[sampler] = target_copies(spread_table(settings, sampler))
+                print(f"   -> M = {targets[sampler]} for {ACCURACY:.0%} with {sampler!r}")
+        target = settings.copies or targets.get(settings.sampler) or min(targets.values())
         copies = min(target, settings.max_copies)
-        print(f"   -> M = {target} for {ACCURACY:.0%}; parts 2 and 3 run at M = {copies}")
+        print(f"   parts 2 and 3 run at M = {copies} (part 3 with {settings.sampler!r})")
         sizes = [(grid, copies, alpha) for grid, alpha in grids.values()]
         sizes += [
             (np.linspace(0, settings.t_max, K), M, settings.alphas[0]) for K, M in settings.extra
         ]
         iteration_table(sizes, settings)
-        print(f"\n3. Figure (a) at M = {copies}: DMFT against one d = {settings.d} simulation")
+        print(
+            f"\n3. Figure (a) at M = {copies}, sampler {settings.sampler!r}: DMFT against one "
+            f"d = {settings.d} simulation"
+        )
         rows = [sweep_row(alpha, settings, copies) for alpha in settings.alphas]
         print_table(rows)
         print_summary(rows, target)

@@ -69,6 +69,9 @@ class Config(ConfigBase):
     method: str = param("gd", choices=("gd", "flow"), help="gradient descent or flow")
     design: str = param("gaussian", choices=("gaussian", *REAL_DATASETS), help="design")
     copies: int = param(3000, ge=50, le=100_000, help="Monte-Carlo copies of the DMFT")
+    sampler: str = param(
+        "mc", choices=("mc", "rqmc"), help="DMFT noise: Monte Carlo or scrambled Sobol'"
+    )
     seed: int = param(0, ge=0, le=2**31 - 1, help="base seed (data, teacher, DMFT noise)")
 
     def grid(self) -> np.ndarray:
@@ -179,6 +182,7 @@ def predict(config: Config) -> xr.Dataset:
         scheme=config.method,
         copies=config.copies,
         seed=config.seed,
+        sampler=config.sampler,
     )
     return trajectory(
         {"train_loss": res.train_loss, "test_error": res.test_error},
@@ -189,7 +193,7 @@ def predict(config: Config) -> xr.Dataset:
         attrs={
             "status": _STATUS[res.solve.status],
             "message": f"DMFT {res.solve.message}",
-            "iterations": res.solve.iterations,
+            "iterations": res.iterations,
             "residual": res.solve.residual,
         },
     )
