@@ -199,3 +199,21 @@ def test_anisotropic_data_matches_dmft():
     cfg = deep.Config(D=300, L=2, eta=0.015, sigma=0.1, spectrum="powerlaw", a=0.5, b=0.0, steps=30)
     dmft = [1.0050, 0.7629, 0.6311, 0.4411, 0.3133, 0.2120, 0.1648]
     _agree_within_spec_tolerance(cfg, 8, dmft)
+
+
+def test_simulation_compiles_once_per_run():
+    """A second simulation of the same config, or at another rate, reuses the program."""
+    from lindyn.experiments import _deep_sim
+
+    exp = lindyn.get("deep")
+    config = exp.config(D=16, steps=3, L=2, eta=0.013)
+    first = exp.simulate(config, seeds=2)
+    programs = len(_deep_sim._COMPILED)
+    second = exp.simulate(config, seeds=2)
+    assert len(_deep_sim._COMPILED) == programs
+    np.testing.assert_array_equal(first["test_loss"].values, second["test_loss"].values)
+    other = exp.simulate(config.replace(eta=0.014), seeds=2)  # the rate is an argument
+    assert len(_deep_sim._COMPILED) == programs
+    assert not np.array_equal(other["test_loss"].values, first["test_loss"].values)
+    exp.simulate(config.replace(L=1), seeds=2)
+    assert len(_deep_sim._COMPILED) == min(programs + 1, _deep_sim._CACHE_SIZE)

@@ -233,12 +233,21 @@ def predict(config: Config) -> xr.Dataset:
 
 
 def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
-    """Curve gaps, and ``final_rel_gap_<v>``: (seed mean - DMFT)/DMFT at the last step."""
+    """Curve gaps; per observable ``v``: ``final_<v>`` and ``theory_final_<v>`` (seed mean and
+    DMFT at the last step), ``final_rel_gap_<v>`` (their relative difference), ``min_<v>`` and
+    ``theory_min_<v>`` (smallest over the steps: early stopping)."""
     metrics = curve_metrics(sim, theory, OBSERVABLES)
     for v in OBSERVABLES:
-        last = float(theory[v].values[-1])
-        mean = float(sim[v].mean("seed").values[-1])
-        metrics[f"final_rel_gap_{v}"] = (mean - last) / last if last != 0 else math.nan
+        mean = sim[v].mean("seed").values
+        curve = theory[v].values
+        last = float(curve[-1])
+        metrics[f"final_{v}"] = float(mean[-1])
+        metrics[f"theory_final_{v}"] = last
+        metrics[f"final_rel_gap_{v}"] = (mean[-1] - last) / last if last != 0 else math.nan
+        metrics[f"min_{v}"] = float(np.min(mean)) if np.all(np.isfinite(mean)) else math.nan
+        metrics[f"theory_min_{v}"] = (
+            float(np.min(curve)) if np.all(np.isfinite(curve)) else math.nan
+        )
     return metrics
 
 

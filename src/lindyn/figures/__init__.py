@@ -7,6 +7,13 @@ them together. Its result carries the datasets, the metrics, a caption computed 
 metrics, and the first failure of any run or solver.
 """
 
+from lindyn.figures import deep_data as deep_data
+from lindyn.figures import deep_depth as deep_depth
+from lindyn.figures import deep_lr as deep_lr
+from lindyn.figures import deep_powerlaw as deep_powerlaw
+from lindyn.figures import deep_residual as deep_residual
+from lindyn.figures import deep_sgd as deep_sgd
+from lindyn.figures import deep_width as deep_width
 from lindyn.figures import dln_alpha as dln_alpha
 from lindyn.figures import dln_curves as dln_curves
 from lindyn.figures import dln_grokking as dln_grokking

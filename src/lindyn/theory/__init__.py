@@ -7,6 +7,10 @@ from lindyn.theory._deep_dmft_limits import deep_lazy_curves as deep_lazy_curves
 from lindyn.theory._deep_dmft_limits import deep_lazy_kernel as deep_lazy_kernel
 from lindyn.theory._deep_dmft_limits import deep_two_layer_flow as deep_two_layer_flow
 from lindyn.theory._deep_dmft_limits import deep_two_layer_recursion as deep_two_layer_recursion
+from lindyn.theory._deep_powerlaw import balanced_flow as balanced_flow
+from lindyn.theory._deep_powerlaw import fit_exponent as fit_exponent
+from lindyn.theory._deep_powerlaw import powerlaw_exponents as powerlaw_exponents
+from lindyn.theory._deep_powerlaw import powerlaw_modes as powerlaw_modes
 from lindyn.theory._dln_conventions import DLNUnits as DLNUnits
 from lindyn.theory._dln_conventions import to_lindyn_units as to_lindyn_units
 from lindyn.theory._dln_dmft import DLNDMFT as DLNDMFT
