@@ -23,11 +23,18 @@ def test_every_issue_figure_is_registered():
         "mixed-phase",
         "saddle-depth",
         "pesme-limit",
+        "deep-width",
+        "deep-depth",
+        "deep-lr",
+        "deep-residual",
+        "deep-data",
+        "deep-sgd",
+        "deep-powerlaw",
     } <= set(figure_names())
 
 
 def test_unknown_figure_names_the_known_ones():
-    with pytest.raises(ValueError, match=r"^figure: unknown 'x'; one of dln-alpha"):
+    with pytest.raises(ValueError, match=r"^figure: unknown 'x'; one of deep-data, deep-depth, .*, dln-alpha"):
         get_figure("x")
 
 

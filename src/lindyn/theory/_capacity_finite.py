@@ -1,0 +1,183 @@
+r"""Storage capacity at finite width: one hidden unit exactly, and the Gaussian approximation.
+
+Spec ``shared/theory/capacity.md`` §2.10 and §5.
+
+* :math:`K = 1`: the machine is :math:`\operatorname{sign}\tilde g(\lambda)`, a perceptron
+  whose allowed pre-activations for label :math:`y` form the set
+  :math:`A_y = \{\lambda: y\tilde g(\lambda) > 0\}`. Gardner's RS calculation as
+  :math:`q \to 1` (the entropic :math:`1/(2(1-q))` against the energetic
+  :math:`-\mathbb E_y\int Dt\,d(t, A_y)^2/(2(1-q))`) gives
+  :math:`\alpha_c^{-1} = \tfrac12\sum_y\int Dt\,d(t, A_y)^2`. A monotone :math:`g` crosses
+  its mean once, at :math:`\theta`: a perceptron with threshold, Gardner's
+  :math:`\alpha_c^{-1} = \tfrac12[F(\theta) + F(-\theta)]`,
+  :math:`F(\kappa) = \int_{-\kappa}^\infty Dt\,(t+\kappa)^2 = (1+\kappa^2)\Phi(\kappa) + \kappa\varphi(\kappa)`;
+  :math:`\alpha_c = 2` for a zero threshold (odd monotone units).
+* :math:`K \ge 2`, Gaussian field at finite :math:`K` (heuristic, exact as :math:`K \to \infty`):
+  with :math:`\tilde\kappa(C) = c_1^2C + A\rho(C)` the centred kernel,
+
+  .. math::
+      \alpha_c(K) = \max_C\min_\theta\frac2K\Big[\frac{(K-1)(1-C)}{1-\theta}
+      + \frac{1+(K-1)C}{1+(K-1)\theta}\Big]
+      \frac{\tilde\kappa'(1)+(K-1)\theta\,\tilde\kappa'(C)}{\tilde\kappa(1)+(K-1)\tilde\kappa(C)},
+
+  :math:`C, \theta \in (-1/(K-1), 1)`; a linear unit gives :math:`2/K`, the perceptron's
+  capacity per parameter, and :math:`\alpha_c(K) \to 2B/A`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+from lindyn.theory._activations import (
+    CUTOFF,
+    activation,
+    activation_stats,
+    gaussian_mean,
+)
+from lindyn.theory._capacity_kernel import NonlinearKernel, nonlinear_kernel
+from lindyn.theory._checks import validate
+
+__all__ = [
+    "gardner_threshold_capacity",
+    "single_unit_capacity",
+    "FiniteWidthCapacity",
+    "finite_width_capacity",
+]
+
+
+def _F(kappa: float) -> float:
+    return (1 + kappa**2) * special.ndtr(kappa) + kappa * math.exp(-(kappa**2) / 2) / math.sqrt(
+        2 * math.pi
+    )
+
+
+def gardner_threshold_capacity(threshold: float = 0.0) -> float:
+    r"""Capacity of a spherical perceptron :math:`\operatorname{sign}(\lambda - \theta)` on
+    random labels: :math:`2/[F(\theta) + F(-\theta)]` (module docstring).
+
+    Example:
+        >>> gardner_threshold_capacity(0.0)
+        2.0
+    """
+    return 2.0 / (_F(threshold) + _F(-threshold))
+
+
+def _roots(centred) -> np.ndarray:
+    """Sign changes of ``centred`` on :math:`[-12, 12]`, refined by Brent's method."""
+    z = np.linspace(-CUTOFF, CUTOFF, 24001)
+    g = centred(z)
+    flips = np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)
+    roots = [
+        optimize.brentq(lambda x: float(centred(np.array([x]))[0]), z[i], z[i + 1], xtol=1e-14)
+        for i in flips
+    ]
+    exact = z[np.flatnonzero(g == 0)]
+    return np.unique(np.concatenate([np.asarray(roots), exact]))
+
+
+def single_unit_capacity(act) -> float:
+    r""":math:`K = 1`: :math:`\alpha_c^{-1} = \tfrac12\sum_y\int Dt\,d(t, A_y)^2` (module docstring).
+
+    Example:
+        >>> round(single_unit_capacity("tanh"), 12)
+        2.0
+    """
+    a = activation(act)
+    mean = activation_stats(a).mean
+
+    def centred(z: np.ndarray) -> np.ndarray:
+        return a(z) - mean
+
+    roots = _roots(centred)
+    if roots.size == 0:
+        raise ValueError(f"activation {a.name!r}: g - E g does not change sign")
+
+    def distance2(t: np.ndarray) -> np.ndarray:
+        nearest = np.min(np.abs(t[..., None] - roots), axis=-1) ** 2
+        inside = centred(t) > 0  # t in A_+: distance 0 for y = +1, nearest root for y = -1
+        return 0.5 * nearest * (inside + ~inside)  # one of the two labels pays
+
+    breaks = np.concatenate([roots, (roots[1:] + roots[:-1]) / 2])
+    return 1.0 / gaussian_mean(distance2, tuple(breaks))
+
+
+@dataclasses.dataclass(frozen=True)
+class FiniteWidthCapacity:
+    """:math:`\\alpha_c(K)` of the Gaussian approximation with its maximiser ``C`` (the
+    hidden-unit correlation at capacity) and minimiser ``theta``."""
+
+    K: int
+    alpha_c: float
+    C: float
+    theta: float
+
+
+def _bracket(K: int) -> tuple[float, float]:
+    low = -1.0 / (K - 1)
+    return low + 1e-11, 1.0 - 1e-9
+
+
+def _grid_extremum(f, lo: float, hi: float, *, minimum: bool) -> tuple[float, float]:
+    """``(value, argument)`` of the smallest (or largest) value of ``f`` on ``[lo, hi]``: a
+    grid denser towards ``lo`` (where the correlations of a wide net sit), then Brent's
+    method on the two cells around the best grid point."""
+    sign = 1.0 if minimum else -1.0
+    grid = lo + (hi - lo) * np.concatenate(
+        [np.geomspace(1e-12, 0.1, 60), np.linspace(0.1, 1, 37)[1:]]
+    )
+    grid[-1] = hi
+    values = np.array([sign * f(x) for x in grid])
+    i = int(np.argmin(values))
+    a, b = (lo if i == 0 else grid[i - 1]), grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(
+        lambda x: sign * f(x), bounds=(a, b), method="bounded", options={"xatol": 1e-12}
+    )
+    if res.fun < values[i]:
+        return sign * float(res.fun), float(res.x)
+    return sign * float(values[i]), float(grid[i])
+
+
+def finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
+    """The max-min formula of the module docstring at ``K >= 2`` hidden units."""
+    validate([("K", K, isinstance(K, int) and K >= 2, "an integer >= 2")])
+    a = activation(act)
+    stats = activation_stats(a)
+    kernel: NonlinearKernel | None = None
+    if stats.nonlinear:
+        kernel = nonlinear_kernel(a, stats)
+
+    m, c1sq = K - 1, stats.c1**2
+    A, B = (stats.A, stats.B) if kernel is not None else (0.0, 0.0)  # a linear unit: exactly 0
+
+    def nonlinear(C: float) -> tuple[float, float]:
+        """:math:`A\\rho(C)` and :math:`A\\rho'(C)`."""
+        if kernel is None:
+            return 0.0, 0.0
+        return A * float(kernel.rho(C)), A * float(kernel.rho_prime(C))
+
+    def field(C: float) -> float:
+        """:math:`\\tilde\\kappa(1) + (K-1)\\tilde\\kappa(C)`, written without cancellation."""
+        return A + c1sq * (1 + m * C) + m * nonlinear(C)[0]
+
+    def value(C: float, theta: float) -> float:
+        geometry = (m * (1 - C) / (1 - theta) + (1 + m * C) / (1 + m * theta)) * 2 / K
+        slope = B + c1sq * (1 + m * theta) + m * theta * nonlinear(C)[1]
+        return geometry * slope / field(C)
+
+    lo, hi = _bracket(K)
+
+    def inner(C: float) -> tuple[float, float]:
+        return _grid_extremum(lambda th: value(C, th), lo, hi, minimum=True)
+
+    def outer(C: float) -> float:
+        """The inner minimum; ``-1e300`` where the output field vanishes (:math:`\\tilde\\kappa(1)
+        + (K-1)\\tilde\\kappa(C) = 0`: a linear unit at :math:`C = -1/(K-1)`, 0/0)."""
+        return inner(C)[0] if field(C) > 1e-3 * stats.var else -1e300
+
+    _, C = _grid_extremum(outer, lo, hi, minimum=False)
+    best, theta = inner(C)
+    return FiniteWidthCapacity(K, best, C, theta)
