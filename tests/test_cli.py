@@ -127,3 +127,20 @@ def test_report_quick(tmp_path):
         assert (tmp_path / "rep" / name / "figure.png").exists()
     summary = json.loads(page.split('id="summary">')[1].split("</script>")[0])
     assert summary == {name: "ok" for name in names}
+
+
+def test_capacity_table_json():
+    """Every built-in activation; closed forms where they exist (spec capacity §3.1)."""
+    res = _lindyn("capacity-table", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = {r["activation"]: r for r in json.loads(res.stdout)}
+    assert set(rows) == {"relu", "erf", "tanh", "quadratic", "sigmoid", "gelu", "silu", "softplus"}
+    for r in rows.values():
+        assert set(r) <= {"activation", "alpha_c", "transition", "kind", "spinodal"}
+        assert r["kind"] in ("continuous", "discontinuous")
+        assert ("spinodal" in r) == (r["kind"] == "discontinuous")
+        assert 0 < r.get("spinodal", 1e-9) < r["transition"] < r["alpha_c"]
+    assert rows["relu"]["alpha_c"] == pytest.approx(2 * 3.141592653589793 / (3.141592653589793 - 2))
+    assert rows["quadratic"]["transition"] == pytest.approx(3.141592653589793 / 4)
+    assert rows["erf"]["kind"] == rows["tanh"]["kind"] == "discontinuous"
+    assert rows["gelu"]["kind"] == "continuous"

@@ -296,6 +296,34 @@ def phase_diagram(
     typer.echo(str(path))
 
 
+@app.command("capacity-table")
+def capacity_table(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a JSON list of objects to stdout")
+    ] = False,
+) -> None:
+    """Storage capacity per parameter (K -> inf, RS) and the permutation-symmetry-breaking
+    transition of every built-in activation."""
+    from lindyn.theory import TABLE_ACTIVATIONS, capacity_row
+
+    rows = []
+    with _err.status("solving the replica-symmetric theory ...", spinner="dots") as status:
+        for name in TABLE_ACTIVATIONS:
+            status.update(f"solving the replica-symmetric theory: {name}")
+            rows.append(capacity_row(name))
+    if as_json:
+        typer.echo(json.dumps(rows, allow_nan=False))
+        return
+    table = Table(title="storage capacity per parameter, K -> inf, replica symmetric")
+    for column in ("activation", "alpha_c", "PSB load", "kind", "spinodal"):
+        table.add_column(column)
+    for r in rows:
+        spinodal = f"{r['spinodal']:.4f}" if "spinodal" in r else "-"
+        cells = (r["activation"], f"{r['alpha_c']:.5f}", f"{r['transition']:.4f}", r["kind"])
+        table.add_row(*cells, spinodal)
+    Console().print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lindyn`` script; bad input exits 2 with one line on stderr."""
     command = typer.main.get_command(app)

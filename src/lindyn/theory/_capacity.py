@@ -43,7 +43,11 @@ __all__ = [
     "CapacityTheory",
     "capacity_theory",
     "Transition",
+    "TABLE_ACTIVATIONS",
+    "capacity_row",
 ]
+
+TABLE_ACTIVATIONS = ("relu", "erf", "tanh", "quadratic", "sigmoid", "gelu", "silu", "softplus")
 
 C2_ZERO = 1e-9  # |c2| / sqrt(A) below this: an odd activation (no quadratic Hermite part)
 
@@ -191,3 +195,19 @@ def capacity_theory(act) -> CapacityTheory:
     """The :math:`K \\to \\infty` RS theory of ``act`` (a name, a function or an Activation)."""
     a = activation(act)
     return CapacityTheory(nonlinear_kernel(a, activation_stats(a)))
+
+
+def capacity_row(act) -> dict[str, object]:
+    """One row of ``lindyn capacity-table``: ``activation``, ``alpha_c``, ``transition`` (the
+    PSB load), ``kind`` and, for a discontinuous transition, ``spinodal``."""
+    theory = capacity_theory(act)
+    t = theory.transition()
+    row: dict[str, object] = {
+        "activation": theory.kernel.activation.name,
+        "alpha_c": theory.alpha_c,
+        "transition": t.alpha,
+        "kind": t.kind,
+    }
+    if t.kind == "discontinuous":
+        row["spinodal"] = t.spinodal
+    return row
