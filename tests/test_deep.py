@@ -201,6 +201,15 @@ def test_anisotropic_data_matches_dmft():
     _agree_within_spec_tolerance(cfg, 8, dmft)
 
 
+@pytest.mark.slow
+def test_residual_blocks_match_dmft():
+    """§6.6, first row: residual blocks with branch beta0/sqrt(L), (alpha, nu, L, gamma0, eta,
+    beta0) = (2, 1, 2, 1, 0.02, 1) at D = 256; L(0) = (1 + (1 + 1/2)^2)/2 = 1.625."""
+    cfg = deep.Config(D=256, L=2, eta=0.02, residual=True, beta0=1.0, steps=30)
+    dmft = [1.6250, 1.0731, 0.8425, 0.5600, 0.3869, 0.2445, 0.1734]
+    _agree_within_spec_tolerance(cfg, 8, dmft)
+
+
 def test_simulation_compiles_once_per_run():
     """A second simulation of the same config, or at another rate, reuses the program."""
     from lindyn.experiments import _deep_sim
