@@ -34,7 +34,9 @@ def test_every_issue_figure_is_registered():
 
 
 def test_unknown_figure_names_the_known_ones():
-    with pytest.raises(ValueError, match=r"^figure: unknown 'x'; one of deep-data, deep-depth, .*, dln-alpha"):
+    with pytest.raises(
+        ValueError, match=r"^figure: unknown 'x'; one of deep-data, deep-depth, .*, dln-alpha"
+    ):
         get_figure("x")
 
 
