@@ -104,11 +104,11 @@ def test_easy_tasks_and_lazy_flow_keep_b(L):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="b must be"):
+    with pytest.raises(ValueError, match="b: must be"):
         powerlaw_exponents(0.0, 2)
-    with pytest.raises(ValueError, match="L must be"):
+    with pytest.raises(ValueError, match="L: must be"):
         powerlaw_exponents(0.5, 0)
-    with pytest.raises(ValueError, match="a must be"):
+    with pytest.raises(ValueError, match="a: must be"):
         powerlaw_modes(-1.0, 0.5)
-    with pytest.raises(ValueError, match="L must be"):
+    with pytest.raises(ValueError, match="L: must be"):
         balanced_flow(powerlaw_modes(1.5, 0.5), 1.5)

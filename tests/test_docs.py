@@ -15,8 +15,13 @@ import lindyn
 import lindyn._registry
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.figures._deep_sweep
 import lindyn.models._reduced
+import lindyn.theory._activations
+import lindyn.theory._capacity
+import lindyn.theory._capacity_finite
 import lindyn.theory._checks
+import lindyn.theory._deep_powerlaw
 import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
 import lindyn.theory._fixed_point
@@ -64,6 +69,11 @@ def test_readme_saddle_example_runs():
         lindyn.theory._dln_timescales,
         lindyn.theory._fixed_point,
         lindyn.models._reduced,
+        lindyn.theory._deep_powerlaw,
+        lindyn.theory._activations,
+        lindyn.theory._capacity,
+        lindyn.theory._capacity_finite,
+        lindyn.figures._deep_sweep,
     ],
 )
 def test_docstring_examples(module):

@@ -50,9 +50,9 @@ __all__ = [
 
 
 def _F(kappa: float) -> float:
-    return (1 + kappa**2) * special.ndtr(kappa) + kappa * math.exp(-(kappa**2) / 2) / math.sqrt(
-        2 * math.pi
-    )
+    return (1 + kappa**2) * float(special.ndtr(kappa)) + kappa * math.exp(
+        -(kappa**2) / 2
+    ) / math.sqrt(2 * math.pi)
 
 
 def gardner_threshold_capacity(threshold: float = 0.0) -> float:
@@ -63,7 +63,7 @@ def gardner_threshold_capacity(threshold: float = 0.0) -> float:
         >>> gardner_threshold_capacity(0.0)
         2.0
     """
-    return 2.0 / (_F(threshold) + _F(-threshold))
+    return float(2.0 / (_F(threshold) + _F(-threshold)))
 
 
 def _roots(centred) -> np.ndarray:

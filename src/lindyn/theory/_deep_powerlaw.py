@@ -44,6 +44,8 @@ import math
 
 import numpy as np
 
+from lindyn.theory._checks import Check, validate
+
 __all__ = [
     "PowerLawExponents",
     "powerlaw_exponents",
@@ -53,6 +55,14 @@ __all__ = [
     "balanced_flow",
     "fit_exponent",
 ]
+
+
+def _positive(name: str, value: float) -> Check:
+    return (name, value, math.isfinite(value) and value > 0, "a finite number > 0")
+
+
+def _depth(L: int) -> Check:
+    return ("L", L, int(L) == L and L >= 1, "an integer >= 1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,10 +89,7 @@ def powerlaw_exponents(b: float, L: int) -> PowerLawExponents:
         >>> e.lazy, e.rich, round(e.two_layer, 4)
         (0.5, 0.75, 0.6667)
     """
-    if not (math.isfinite(b) and b > 0):
-        raise ValueError(f"b must be a finite number > 0, got {b!r}")
-    if int(L) != L or L < 1:
-        raise ValueError(f"L must be an integer >= 1, got {L!r}")
+    validate([_positive("b", b), _depth(L)])
 
     def rich(depth: int) -> float:
         return (depth + 1) * b / (1 + depth * b) if b < 1 else b
@@ -122,12 +129,15 @@ def powerlaw_modes(
         >>> m.weight.tolist(), round(float(m.lam[0]), 3)
         ([1.0, 1.0, 1.0, 26.5], 1.0)
     """
-    if not (math.isfinite(a) and a > 0):
-        raise ValueError(f"a must be a finite number > 0, got {a!r}")
-    if not (math.isfinite(b) and b > 0):
-        raise ValueError(f"b must be a finite number > 0, got {b!r}")
-    if exact < 1 or kmax <= exact + 0.5 or per_decade < 1:
-        raise ValueError("need exact >= 1, kmax > exact + 1/2 and per_decade >= 1")
+    validate(
+        [
+            _positive("a", a),
+            _positive("b", b),
+            ("exact", exact, exact >= 1, ">= 1"),
+            ("kmax", kmax, kmax > exact + 0.5, f"> exact + 1/2 = {exact + 0.5:g}"),
+            ("per_decade", per_decade, per_decade >= 1, ">= 1"),
+        ]
+    )
     k = np.arange(1, exact + 1, dtype=np.float64)
     bins = max(1, round(per_decade * math.log10(kmax / (exact + 0.5))))
     edges = np.geomspace(exact + 0.5, kmax, bins + 1)
@@ -189,10 +199,14 @@ def balanced_flow(
     :math:`1/|\beta|^{2L/(L+1)}`. ``lazy`` freezes the kernel at 1 and drops the rank-one term:
     linear regression's gradient flow, :math:`\mathcal L \sim t^{-b}`.
     """
-    if int(L) != L or L < 1:
-        raise ValueError(f"L must be an integer >= 1, got {L!r}")
-    if not (tau_max > 1e-3 and per_decade >= 1 and start > 0):
-        raise ValueError("need tau_max > 1e-3, per_decade >= 1 and start > 0")
+    validate(
+        [
+            _depth(L),
+            ("tau_max", tau_max, tau_max > 1e-3, "> 1e-3"),
+            ("per_decade", per_decade, per_decade >= 1, ">= 1"),
+            _positive("start", start),
+        ]
+    )
     count = round(per_decade * math.log10(tau_max / 1e-3)) + 1
     tau = np.concatenate([[0.0], np.geomspace(1e-3, tau_max, count)])
     beta = np.zeros_like(modes.target)
