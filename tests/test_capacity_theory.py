@@ -222,3 +222,21 @@ def test_python_function_without_jax():
     stats = activation_stats(softsign)  # numpy only: central differences for g'
     assert stats.c2 == pytest.approx(0.0, abs=1e-9)
     assert capacity_theory(softsign).transition().kind == "discontinuous"
+
+
+def test_finite_width_saddle_point():
+    """Spec §6 item 12: K = 1024, ReLU, alpha = 2.8802 -> q = 0.7005, KC = -1.0007,
+    KD = -0.7010; and the gradient it zeroes is phi_K's (finite differences)."""
+    from lindyn.theory._capacity_finite import _Saddle, finite_width_saddle
+
+    r = finite_width_saddle("relu", 1024, 2.8802)
+    assert r.status == "converged", r.message
+    assert (r.q, 1024 * r.C, 1024 * r.D) == pytest.approx((0.7005, -1.0007, -0.7010), abs=2e-4)
+    small = finite_width_saddle("relu", 64, 2.8802)  # K = 64: q within 0.01 of K = inf
+    assert small.q == pytest.approx(capacity_theory("relu").overlap(2.8802), abs=0.01)
+    saddle = _Saddle(capacity_theory("relu").kernel, 64, 2.8802)
+    x, h = np.array([0.7, -1.0 / 64, -0.7 / 64]), 1e-7
+    numeric = [
+        (saddle.value(*(x + h * e)) - saddle.value(*(x - h * e))) / (2 * h) for e in np.eye(3)
+    ]
+    np.testing.assert_allclose(saddle.gradient(*x), numeric, rtol=1e-5)

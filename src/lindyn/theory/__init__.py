@@ -14,7 +14,9 @@ from lindyn.theory._capacity import capacity_theory as capacity_theory
 from lindyn.theory._capacity import gardner_energy as gardner_energy
 from lindyn.theory._capacity import gardner_slope as gardner_slope
 from lindyn.theory._capacity_finite import FiniteWidthCapacity as FiniteWidthCapacity
+from lindyn.theory._capacity_finite import FiniteWidthSaddle as FiniteWidthSaddle
 from lindyn.theory._capacity_finite import finite_width_capacity as finite_width_capacity
+from lindyn.theory._capacity_finite import finite_width_saddle as finite_width_saddle
 from lindyn.theory._capacity_finite import gardner_threshold_capacity as gardner_threshold_capacity
 from lindyn.theory._capacity_finite import single_unit_capacity as single_unit_capacity
 from lindyn.theory._deep_dmft import DeepDMFT as DeepDMFT

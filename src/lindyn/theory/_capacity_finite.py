@@ -181,3 +181,129 @@ def finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
     _, C = _grid_extremum(outer, lo, hi, minimum=False)
     best, theta = inner(C)
     return FiniteWidthCapacity(K, best, C, theta)
+
+
+@dataclasses.dataclass(frozen=True)
+class FiniteWidthSaddle:
+    """A stationary point of :math:`\\phi_K(q, C, D)` (spec §2.10) at one load.
+
+    Attributes:
+        q, C, D: same-unit overlap of two solutions, correlation of two units of one
+            solution, overlap of different units of two solutions.
+        status: ``"converged"`` or ``"not_converged"`` (then the fields are the last iterate,
+            flagged, with its ``residual``).
+        residual: max-abs gradient of :math:`\\phi_K` in :math:`(q, KC, KD)`.
+        message: the solver's account.
+    """
+
+    q: float
+    C: float
+    D: float
+    status: str
+    residual: float
+    message: str
+
+
+class _Saddle:
+    """:math:`\\phi_K` and its gradient (spec §2.10) for one activation, ``K`` and ``alpha``."""
+
+    def __init__(self, kernel: NonlinearKernel, K: int, alpha: float) -> None:
+        self.kernel, self.K, self.alpha = kernel, K, alpha
+        self.c1sq, self.A = kernel.stats.c1**2, kernel.stats.A
+
+    def centred(self, x: float) -> tuple[float, float]:
+        """:math:`\\tilde\\kappa(x)` and :math:`\\tilde\\kappa'(x)`."""
+        rho, slope = float(self.kernel.rho(x)), float(self.kernel.rho_prime(x))
+        return self.c1sq * x + self.A * rho, self.c1sq + self.A * slope
+
+    def parts(self, q: float, C: float, D: float):
+        m = self.K - 1
+        L2, L4 = 1 - C - q + D, 1 + m * C - q - m * D
+        (kq, dq), (_, dc), (kd, dd) = (self.centred(x) for x in (q, C, D))
+        V = self.A + self.c1sq * (1 + m * C) + m * self.A * float(self.kernel.rho(C))
+        return m, L2, L4, (kq + m * kd) / V, V, (dq, dc, dd)
+
+    def value(self, q: float, C: float, D: float) -> float:
+        """:math:`\\phi_K = G_S + \\alpha I(\\rho_K)`."""
+        m, L2, L4, rho, _, _ = self.parts(q, C, D)
+        u, s = q - D, q + m * D
+        entropic = (m * (math.log(L2) + u / L2) + math.log(L4) + s / L4) / (2 * self.K)
+        from lindyn.theory._capacity import gardner_energy
+
+        return entropic + self.alpha * gardner_energy(rho)
+
+    def gradient(self, q: float, C: float, D: float) -> np.ndarray:
+        """:math:`(\\partial_q, \\partial_C, \\partial_D)\\phi_K`."""
+        from lindyn.theory._capacity import gardner_slope
+
+        m, L2, L4, rho, V, (dq, dc, dd) = self.parts(q, C, D)
+        u, s, K = q - D, q + m * D, self.K
+        gs = np.array(
+            [
+                (m * u / L2**2 + s / L4**2) / (2 * K),
+                m / (2 * K) * (-(L2 - u) / L2**2 + (L4 - s) / L4**2),
+                m / (2 * K) * (-u / L2**2 + s / L4**2),
+            ]
+        )
+        drho = np.array([dq / V, -rho * m * dc / V, m * dd / V])
+        return gs - self.alpha * gardner_slope(rho) * drho
+
+
+def finite_width_saddle(
+    act,
+    K: int,
+    alpha: float,
+    *,
+    start: tuple[float, float, float] | None = None,
+    tol: float = 1e-10,
+) -> FiniteWidthSaddle:
+    """Solve :math:`\\nabla\\phi_K = 0` (Powell's hybrid method in :math:`q`,
+    :math:`\\ln(1 + (K-1)C)` and :math:`\\ln\\lambda_4`).
+
+    The default start is the spec's: :math:`q = q_\\infty(\\alpha)`,
+    :math:`1 + (K-1)C = \\pi A/(K\\alpha c_1^2)`, :math:`D = -q/(K-1)`. A solve whose gradient
+    stays above ``tol`` returns ``status="not_converged"`` with its residual.
+    """
+    from lindyn.theory._capacity import capacity_theory
+
+    validate(
+        [
+            ("K", K, isinstance(K, int) and K >= 2, "an integer >= 2"),
+            ("alpha", alpha, math.isfinite(alpha) and alpha > 0, "a finite number > 0"),
+        ]
+    )
+    theory = capacity_theory(act)
+    saddle = _Saddle(theory.kernel, K, alpha)
+    if start is None:
+        q0 = theory.overlap(min(alpha, 0.999 * theory.alpha_c))
+        sum_vector = min(theory.sum_vector(alpha, K), 0.5)
+        start = (q0, (sum_vector - 1) / (K - 1), -q0 / (K - 1))
+
+    m = K - 1
+
+    def point(x: np.ndarray) -> tuple[float, float, float]:
+        """``(q, a, b)`` -> ``(q, C, D)`` with :math:`a = \\ln(1 + (K-1)C)` and
+        :math:`b = \\ln\\lambda_4`: the solver stays inside the domain (spec §2.10)."""
+        q, a, b = x
+        return q, (math.exp(a) - 1) / m, (math.exp(a) - q - math.exp(b)) / m
+
+    def equations(x: np.ndarray) -> np.ndarray:
+        """The gradient in ``(q, a, b)`` (chain rule): zero exactly where it is in (q, C, D)."""
+        q, C, D = point(x)
+        if not (1 - C - q + D > 0 and abs(q) < 1):
+            return np.full(3, 1e6)
+        gq, gC, gD = saddle.gradient(q, C, D)
+        ea, eb = math.exp(x[1]), math.exp(x[2])
+        return np.array([gq - gD / m, (gC + gD) * ea / m, -gD * eb / m])
+
+    q0, C0, D0 = start
+    lam4 = 1 + m * C0 - q0 - m * D0
+    x0 = np.array([q0, math.log(1 + m * C0), math.log(lam4)])
+    sol = optimize.root(equations, x0, method="hybr", options={"xtol": 1e-14})
+    q, C, D = point(sol.x)
+    grad = saddle.gradient(q, C, D)
+    residual = float(np.max(np.abs([grad[0], grad[1] / K, grad[2] / K])))
+    ok = residual < tol and bool(np.all(np.isfinite(sol.x)))
+    status = "converged" if ok else "not_converged"
+    message = f"{status}: residual {residual:.2e} after {sol.nfev} evaluations ({sol.message})"
+    return FiniteWidthSaddle(q, C, D, status, residual, message)
