@@ -306,4 +306,4 @@ def finite_width_saddle(
     ok = residual < tol and bool(np.all(np.isfinite(sol.x)))
     status = "converged" if ok else "not_converged"
     message = f"{status}: residual {residual:.2e} after {sol.nfev} evaluations ({sol.message})"
-    return FiniteWidthSaddle(q, C, D, status, residual, message)
+    return FiniteWidthSaddle(float(q), float(C), float(D), status, residual, message)
