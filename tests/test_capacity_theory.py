@@ -240,3 +240,21 @@ def test_finite_width_saddle_point():
         (saddle.value(*(x + h * e)) - saddle.value(*(x - h * e))) / (2 * h) for e in np.eye(3)
     ]
     np.testing.assert_allclose(saddle.gradient(*x), numeric, rtol=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 2.5])
+def test_finite_width_saddle_in_both_phases(alpha):
+    """Symmetric phase (0.5, below the K = inf PSB load 0.897; at K = 16 it reaches beyond 1):
+    q = D, small; broken phase: q large and D ~ -q/(K-1). The units anticorrelate in both."""
+    from lindyn.theory._capacity_finite import finite_width_saddle
+
+    r = finite_width_saddle("relu", 16, alpha)
+    assert r.status == "converged", r.message
+    assert 16 * r.C < -0.8
+    if alpha < 0.897:
+        same = r.q - r.D
+        assert abs(same) < 1e-12 and 0 < r.q < 0.05
+    else:
+        assert r.q > 0.3
+        scaled = 15 * r.D
+        assert scaled == pytest.approx(-r.q, abs=0.05)

@@ -277,7 +277,11 @@ def finite_width_saddle(
     if start is None:
         q0 = theory.overlap(min(alpha, 0.999 * theory.alpha_c))
         sum_vector = min(theory.sum_vector(alpha, K), 0.5)
-        start = (q0, (sum_vector - 1) / (K - 1), -q0 / (K - 1))
+        if q0 > 0:  # broken phase: units aligned one to one, D = -q/(K-1) (spec §2.10)
+            start = (q0, (sum_vector - 1) / (K - 1), -q0 / (K - 1))
+        else:  # symmetric phase: q = D, with S^a.S^b/(NK) = Kq about half of |S|^2/(NK)
+            delta = sum_vector / (2 * K)
+            start = (delta, (sum_vector - 1) / (K - 1), delta)
 
     m = K - 1
 
@@ -290,8 +294,8 @@ def finite_width_saddle(
     def equations(x: np.ndarray) -> np.ndarray:
         """The gradient in ``(q, a, b)`` (chain rule): zero exactly where it is in (q, C, D)."""
         q, C, D = point(x)
-        if not (1 - C - q + D > 0 and abs(q) < 1):
-            return np.full(3, 1e6)
+        if not (1 - C - q + D > 0 and abs(q) < 1 and 0 <= saddle.parts(q, C, D)[3] < 1):
+            return np.full(3, 1e6)  # outside the domain: lambda_2 <= 0 or rho_K outside [0, 1)
         gq, gC, gD = saddle.gradient(q, C, D)
         ea, eb = math.exp(x[1]), math.exp(x[2])
         return np.array([gq - gD / m, (gC + gD) * ea / m, -gD * eb / m])
