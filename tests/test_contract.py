@@ -9,7 +9,7 @@ import xarray as xr
 
 import lindyn
 import lindyn.experiments._run
-from lindyn.results import load_groups
+from lindyn.results import load_groups, main_axis
 
 NAMES = lindyn.names()
 SEEDS = 8
@@ -22,14 +22,16 @@ def quick_run(request):
 
 
 def test_registry_lists_every_paper_experiment():
-    assert {"linreg", "saxe", "dln", "mixed", "saddle", "pesme", "deep"} <= set(NAMES)
+    assert {"linreg", "saxe", "dln", "mixed", "saddle", "pesme", "deep", "capacity"} <= set(NAMES)
 
 
 def test_simulation_and_theory_share_coordinates(quick_run):
     _, res = quick_run
     sim, th = res.simulation, res.theory
     assert sim.sizes["seed"] == SEEDS
-    np.testing.assert_array_equal(sim.time.values, th.time.values)
+    axis = main_axis(th)
+    assert main_axis(sim) == axis
+    np.testing.assert_array_equal(sim[axis].values, th[axis].values)
     shared = set(th.data_vars) & set(sim.data_vars)
     assert shared == set(th.data_vars)
     for v in shared:
@@ -82,7 +84,8 @@ def test_payload_carries_the_saved_values(quick_run, tmp_path):
     paths = res.save(tmp_path)
     saved = load_groups(paths["result"])
     assert json.loads(paths["metrics"].read_text()) == p["metrics"]
-    np.testing.assert_array_equal(p["theory"]["time"], saved["theory"].time.values)
+    axis = main_axis(res.theory)
+    np.testing.assert_array_equal(p["theory"][axis], saved["theory"][axis].values)
     for v in res.theory.data_vars:
         np.testing.assert_allclose(p["theory"][v], saved["theory"][v].values, rtol=1e-15)
         sim = saved["simulation"][v]

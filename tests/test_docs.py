@@ -15,6 +15,7 @@ import lindyn
 import lindyn._registry
 import lindyn.data._gaussian
 import lindyn.experiments._run
+import lindyn.experiments.capacity
 import lindyn.figures._deep_sweep
 import lindyn.models._reduced
 import lindyn.theory._activations
@@ -74,6 +75,7 @@ def test_readme_saddle_example_runs():
         lindyn.theory._capacity,
         lindyn.theory._capacity_finite,
         lindyn.figures._deep_sweep,
+        lindyn.experiments.capacity,
     ],
 )
 def test_docstring_examples(module):

@@ -1,5 +1,6 @@
 """Experiments: one module per paper system, each a Config and simulate/predict/compare/figure."""
 
+from lindyn.experiments import capacity as capacity
 from lindyn.experiments import deep as deep
 from lindyn.experiments import dln as dln
 from lindyn.experiments import linreg as linreg

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import xarray as xr
 
-from lindyn.results import seed_std
+from lindyn.results import main_axis, seed_std
 
 __all__ = ["curve_metrics"]
 
@@ -17,13 +17,14 @@ def curve_metrics(
 ) -> dict[str, float]:
     r"""For each variable: relative L2 and maximum absolute gap of the seed mean to the theory.
 
-    ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over all times and extra dims
+    ``rel_l2_<v>`` :math:`= \|\bar s - \tau\|_2/\|\tau\|_2` over the main axis (time) and extra dims
     (omitted where the theory is identically 0),
     ``max_abs_<v>`` :math:`= \max|\bar s - \tau|`, and ``seed_std_<v>``, the largest standard
     deviation over seeds (ddof = 1) (the scale the gap should be judged against).
     """
-    if not np.array_equal(sim["time"].values, theory["time"].values):
-        raise ValueError("simulation and theory must share the time coordinate")
+    axis = main_axis(theory)
+    if not np.array_equal(sim[axis].values, theory[axis].values):
+        raise ValueError(f"simulation and theory must share the {axis} coordinate")
     out: dict[str, float] = {}
     for v in variables:
         mean = sim[v].mean("seed").values

@@ -13,7 +13,7 @@ import xarray as xr
 
 from lindyn._config import ConfigBase
 from lindyn.experiments._registry import Experiment, get
-from lindyn.results import atomic_write_text, save_groups, seed_std
+from lindyn.results import atomic_write_text, main_axis, save_groups, seed_std
 from lindyn.train import Status, TrainingError, describe_params
 
 __all__ = ["RunResult", "run", "check_seeds"]
@@ -50,15 +50,16 @@ class RunResult:
     def _payload(self) -> dict[str, Any]:
         sim, th = self.simulation, self.theory
         names = [v for v in th.data_vars if v in sim.data_vars]
+        axis = main_axis(th)
         return {
             "experiment": self.name,
             "config": self.config.to_dict(),
             "status": self.status,
             "message": self.message,
             "metrics": {k: _finite(v) for k, v in self.metrics.items()},
-            "theory": {"time": _list(th["time"]), **{v: _list(th[v]) for v in names}},
+            "theory": {axis: _list(th[axis]), **{v: _list(th[v]) for v in names}},
             "simulation": {
-                "time": _list(sim["time"]),
+                axis: _list(sim[axis]),
                 **{
                     v: {"mean": _list(sim[v].mean("seed")), "std": _list(seed_std(sim[v]))}
                     for v in names

@@ -11,7 +11,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lindyn.results import seed_std
+from lindyn.results import main_axis, seed_std
 
 __all__ = ["overlay", "new_figure", "pair"]
 
@@ -23,9 +23,9 @@ def new_figure(ncols: int, *, width: float = 4.6, height: float = 3.6) -> tuple[
     return fig, list(axes[0])
 
 
-def _curves(da: xr.DataArray) -> list[tuple[str, xr.DataArray]]:
-    """Split a variable along its extra dims into labelled (seed x) time curves."""
-    extra = [d for d in da.dims if d not in ("seed", "time")]
+def _curves(da: xr.DataArray, axis: str = "time") -> list[tuple[str, xr.DataArray]]:
+    """Split a variable along its extra dims into labelled (seed x) curves along ``axis``."""
+    extra = [d for d in da.dims if d not in ("seed", axis)]
     if not extra:
         return [("", da)]
     stacked = da.stack(_curve=extra)
@@ -69,15 +69,16 @@ def overlay(
 
     One colour per curve; a variable with extra dims (e.g. ``mode``) gives one curve each.
     """
-    pairs = zip(_curves(theory[variable]), _curves(sim[variable]), strict=True)
-    t_th, t_si = theory["time"].values, sim["time"].values
+    axis = main_axis(theory)
+    pairs = zip(_curves(theory[variable], axis), _curves(sim[variable], axis), strict=True)
+    t_th, t_si = theory[axis].values, sim[axis].values
     for i, ((name, th), (_, si)) in enumerate(pairs):
         pair(ax, (t_th, th), (t_si, si), color=f"C{i % 10}", label=name)
     if logx:
         ax.set_xscale("symlog", linthresh=float(t_th[1]))
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("time t")
+    ax.set_xlabel("time t" if axis == "time" else axis)
     ax.set_ylabel(label or variable)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)

@@ -1,6 +1,7 @@
 """Labelled results (xarray) with provenance, and their storage."""
 
 from lindyn.results._dataset import config_of as config_of
+from lindyn.results._dataset import main_axis as main_axis
 from lindyn.results._dataset import provenance as provenance
 from lindyn.results._dataset import seed_std as seed_std
 from lindyn.results._dataset import trajectory as trajectory

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["trajectory", "provenance", "config_of", "seed_std"]
+__all__ = ["trajectory", "main_axis", "provenance", "config_of", "seed_std"]
 
 _PACKAGES = ("lindyn", "jax", "diffrax", "numpy", "scipy", "xarray")
 
@@ -38,6 +38,7 @@ def trajectory(
     extra_dims: Mapping[str, Sequence[str]] | None = None,
     coords: Mapping[str, Any] | None = None,
     attrs: Mapping[str, Any] | None = None,
+    axis: str = "time",
 ) -> xr.Dataset:
     """Build a labelled trajectory.
 
@@ -54,10 +55,13 @@ def trajectory(
         extra_dims: trailing dim names per observable.
         coords: extra coordinates (e.g. ``mode``).
         attrs: more attributes (e.g. a solver's status and residual).
+        axis: the name of the main axis, ``"time"`` unless the experiment's curves run over
+            something else (e.g. the load ``"alpha"`` of the capacity experiment); recorded in
+            ``attrs["axis"]`` when it is not ``"time"`` (:func:`main_axis`).
     """
     if kind not in ("simulation", "theory"):
         raise ValueError(f"kind: must be 'simulation' or 'theory', got {kind!r}")
-    lead = ("seed", "time") if kind == "simulation" else ("time",)
+    lead = ("seed", axis) if kind == "simulation" else (axis,)
     extra_dims = extra_dims or {}
     data_vars = {}
     for name, value in observables.items():
@@ -66,7 +70,7 @@ def trajectory(
         if arr.ndim != len(dims):
             raise ValueError(f"observable {name!r}: shape {arr.shape} does not match dims {dims}")
         data_vars[name] = (dims, arr)
-    all_coords = {"time": np.asarray(time, dtype=np.float64), **(coords or {})}
+    all_coords = {axis: np.asarray(time, dtype=np.float64), **(coords or {})}
     if kind == "simulation":
         n_seeds = next(iter(data_vars.values()))[1].shape[0]
         all_coords["seed"] = np.arange(n_seeds)
@@ -76,9 +80,15 @@ def trajectory(
         kind=kind,
         config=json.dumps(dict(config), sort_keys=True),
         **provenance(),
+        **({} if axis == "time" else {"axis": axis}),
         **(attrs or {}),
     )
     return ds
+
+
+def main_axis(ds: xr.Dataset) -> str:
+    """The main axis of a trajectory: ``"time"``, or the one recorded by :func:`trajectory`."""
+    return str(ds.attrs.get("axis", "time"))
 
 
 def config_of(ds: xr.Dataset) -> dict[str, Any]:
