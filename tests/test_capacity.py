@@ -95,3 +95,20 @@ def test_command_line_run(tmp_path):
     assert payload["config"]["activation"] == "erf"
     assert payload["theory"]["alpha"] == [0.5, 3.0]
     assert payload["metrics"]["alpha_c"] == pytest.approx(6.55545, abs=1e-4)
+
+
+def test_capacity_figure(tmp_path):
+    """The figure at quick sizes: saved, every 50 % load far below the RS capacity at K = 8,
+    and the capacities of the lines are the theory's."""
+    from lindyn.figures import get_figure
+
+    result = get_figure("capacity")(quick=True)
+    assert result.status == "ok", result.message
+    result.save(tmp_path)
+    assert (tmp_path / "figure.png").stat().st_size > 10_000
+    m = result.metrics
+    for act, alpha_c in (("relu", 5.50388), ("erf", 6.55545)):
+        for N in (12, 24):
+            label = f"{act}_N={N}"
+            assert m[f"{label}/alpha_c"] == pytest.approx(alpha_c, abs=1e-4)
+            assert 0.5 <= m[f"{label}/threshold"] < 0.5 * m[f"{label}/alpha_c_K"]

@@ -18,7 +18,7 @@ def test_weights_stay_on_their_spheres():
     key = jax.random.PRNGKey(1)
     X = jax.random.normal(key, (t.P, t.N))
     y = np.sign(np.asarray(jax.random.normal(jax.random.PRNGKey(2), (t.P,))))
-    W = _train(t, _spheres(jax.random.normal(key, (t.K, t.N)), t.N), X, y)
+    W = _train(t, _spheres(jax.random.normal(key, (t.K, t.N)), t.N), X, y, np.ones(t.P))
     np.testing.assert_allclose(np.sum(np.asarray(W) ** 2, axis=1), t.N, rtol=1e-12)
 
 
@@ -44,3 +44,16 @@ def test_overload_is_not_stored():
     )
     assert np.all(np.asarray(out["solved"]) == 0.0)
     assert np.all(np.asarray(out["train_error"]) > 0)
+
+
+def test_masked_patterns_are_a_smaller_instance():
+    """Masking leaves a smaller instance: 10 of 192 patterns on 64 weights are stored, the
+    full set is not; the error fraction counts the active patterns only."""
+    t = _trainer("relu", 16, 4, 3.0, steps=200)
+    keys = jax.random.split(jax.random.PRNGKey(3), 2)
+    small = train_instances(t, keys, patterns=10)
+    assert np.all(np.asarray(small["solved"]) == 1.0)  # 10 patterns, 64 weights
+    full = train_instances(t, keys)
+    assert np.all(np.asarray(full["train_error"]) > 0)
+    with pytest.raises(ValueError, match="patterns"):
+        train_instances(t, keys, patterns=t.P + 1)

@@ -97,22 +97,17 @@ def simulate(config: Config, seeds: int = 8) -> xr.Dataset:
         Dataset with dims ``(seed, alpha)``: ``solved``, ``train_error``, ``KC``,
         ``sum_vector``; ``attrs["status"]`` is ``"diverged"`` if any value is not finite.
     """
-    a = activation(config.activation)
-    mean = activation_stats(a).mean
+    act = activation(config.activation)
+    mean = activation_stats(act).mean
     keys = jax.random.split(jax.random.key(config.seed), seeds)
-    columns = []
-    for alpha in config.grid():
-        trainer = Trainer(
-            a.fn,
-            mean,
-            config.N,
-            config.K,
-            config.patterns(alpha),
-            config.steps,
-            config.restarts,
-            margin=config.margin,
-        )
-        columns.append({k: np.asarray(v) for k, v in train_instances(trainer, keys).items()})
+    most = max(config.patterns(alpha) for alpha in config.grid())
+    trainer = Trainer(
+        act.fn, mean, config.N, config.K, most, config.steps, config.restarts, margin=config.margin
+    )
+    columns = [
+        {k: np.asarray(v) for k, v in train_instances(trainer, keys, config.patterns(a)).items()}
+        for a in config.grid()
+    ]
     observables = {v: np.stack([c[v] for c in columns], axis=1) for v in OBSERVABLES}
     finite = all(np.all(np.isfinite(x)) for x in observables.values())
     return trajectory(

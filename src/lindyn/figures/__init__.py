@@ -7,6 +7,7 @@ them together. Its result carries the datasets, the metrics, a caption computed 
 metrics, and the first failure of any run or solver.
 """
 
+from lindyn.figures import capacity_curves as capacity_curves
 from lindyn.figures import deep_data as deep_data
 from lindyn.figures import deep_depth as deep_depth
 from lindyn.figures import deep_lr as deep_lr

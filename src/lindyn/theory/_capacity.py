@@ -28,6 +28,7 @@ stationary branch is explicit, :math:`\alpha(q) = q/(2(1-q)^2\rho'(q)J(\rho(q)))
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -192,8 +193,17 @@ class CapacityTheory:
 
 
 def capacity_theory(act) -> CapacityTheory:
-    """The :math:`K \\to \\infty` RS theory of ``act`` (a name, a function or an Activation)."""
+    """The :math:`K \\to \\infty` RS theory of ``act`` (a name, a function or an Activation);
+    the built-ins are tabulated once per process."""
+    if isinstance(act, str):
+        return _builtin_theory(act)
     a = activation(act)
+    return CapacityTheory(nonlinear_kernel(a, activation_stats(a)))
+
+
+@functools.cache
+def _builtin_theory(name: str) -> CapacityTheory:
+    a = activation(name)
     return CapacityTheory(nonlinear_kernel(a, activation_stats(a)))
 
 

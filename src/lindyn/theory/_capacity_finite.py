@@ -27,6 +27,7 @@ Spec ``shared/theory/capacity.md`` §2.10 and §5.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -142,8 +143,20 @@ def _grid_extremum(f, lo: float, hi: float, *, minimum: bool) -> tuple[float, fl
 
 
 def finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
-    """The max-min formula of the module docstring at ``K >= 2`` hidden units."""
+    """The max-min formula of the module docstring at ``K >= 2`` hidden units (built-in
+    activations: computed once per process and ``K``)."""
     validate([("K", K, isinstance(K, int) and K >= 2, "an integer >= 2")])
+    if isinstance(act, str):
+        return _builtin_capacity(act, K)
+    return _finite_width_capacity(act, K)
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin_capacity(name: str, K: int) -> FiniteWidthCapacity:
+    return _finite_width_capacity(name, K)
+
+
+def _finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
     a = activation(act)
     stats = activation_stats(a)
     kernel: NonlinearKernel | None = None
