@@ -30,12 +30,13 @@ def test_every_issue_figure_is_registered():
         "deep-data",
         "deep-sgd",
         "deep-powerlaw",
+        "capacity",
     } <= set(figure_names())
 
 
 def test_unknown_figure_names_the_known_ones():
     with pytest.raises(
-        ValueError, match=r"^figure: unknown 'x'; one of deep-data, deep-depth, .*, dln-alpha"
+        ValueError, match=r"^figure: unknown 'x'; one of capacity, deep-data, .*, dln-alpha"
     ):
         get_figure("x")
 
