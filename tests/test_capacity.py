@@ -102,7 +102,7 @@ def test_capacity_figure(tmp_path):
     and the capacities of the lines are the theory's."""
     from lindyn.figures import get_figure
 
-    result = get_figure("capacity")(quick=True)
+    result = get_figure("capacity-curves")(quick=True)
     assert result.status == "ok", result.message
     result.save(tmp_path)
     assert (tmp_path / "figure.png").stat().st_size > 10_000

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import lindyn
 from lindyn.figures import figure_names, get_figure
 from lindyn.figures.dln_alpha import fitted_rate
 from lindyn.results import load_groups
@@ -30,13 +31,18 @@ def test_every_issue_figure_is_registered():
         "deep-data",
         "deep-sgd",
         "deep-powerlaw",
-        "capacity",
+        "capacity-curves",
     } <= set(figure_names())
+
+
+def test_figure_and_experiment_names_differ():
+    """The report saves both under report/NAME: a shared name would overwrite one of them."""
+    assert not set(figure_names()) & set(lindyn.names())
 
 
 def test_unknown_figure_names_the_known_ones():
     with pytest.raises(
-        ValueError, match=r"^figure: unknown 'x'; one of capacity, deep-data, .*, dln-alpha"
+        ValueError, match=r"^figure: unknown 'x'; one of capacity-curves, deep-data, .*, dln-alpha"
     ):
         get_figure("x")
 

@@ -1,4 +1,4 @@
-r"""Figure capacity: the success curves of training against the replica capacity and the
+r"""Figure capacity-curves: the success curves of training against the replica capacity and the
 permutation-symmetry-breaking load, per activation (spec ``shared/theory/capacity.md`` §3-§4).
 
 For each activation, committees of :math:`K` units at several input sizes :math:`N` are trained
@@ -23,7 +23,7 @@ from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
 from lindyn.figures._runs import Progress, finish, run_many
 from lindyn.plot import pair
 
-NAME = "capacity"
+NAME = "capacity-curves"
 K = 8
 
 
