@@ -34,7 +34,8 @@ from collections.abc import Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import erf
+
+from lindyn.models._activations import ACTIVATIONS as MODEL_ACTIVATIONS
 
 __all__ = [
     "Activation",
@@ -76,30 +77,15 @@ class Activation:
             return (self(z + h) - self(z - h)) / (2 * h)
 
 
-def _relu(z):
-    return jnp.maximum(z, 0.0)
-
-
-def _sigmoid(z):
-    return jax.nn.sigmoid(z)
-
+KINKS: dict[str, tuple[float, ...]] = {"relu": (0.0,)}
+"""Where a built-in activation is not analytic (the quadrature splits there)."""
 
 ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation("relu", _relu, (0.0,)),
-        Activation("erf", lambda z: erf(z / math.sqrt(2.0))),
-        Activation("tanh", jnp.tanh),
-        Activation("quadratic", lambda z: z**2),
-        Activation("sigmoid", _sigmoid),
-        Activation("gelu", lambda z: jax.nn.gelu(z, approximate=False)),
-        Activation("silu", lambda z: z * jax.nn.sigmoid(z)),
-        Activation("softplus", jax.nn.softplus),
-        Activation("linear", lambda z: z),
-    )
+    name: Activation(name, fn, KINKS.get(name, ())) for name, fn in MODEL_ACTIVATIONS.items()
 }
-"""Built-in activations. ``erf`` is :math:`\\operatorname{erf}(z/\\sqrt2)` (spec §1: the
-reference scaling, :math:`\\kappa(1) = 1/3`); ``linear`` is the no-storage check."""
+"""The built-in activations of :data:`lindyn.models.ACTIVATIONS` with their kinks. ``erf`` is
+:math:`\\operatorname{erf}(z/\\sqrt2)` (spec §1: the reference scaling,
+:math:`\\kappa(1) = 1/3`); ``linear`` is the no-storage check."""
 
 
 def activation(spec: str | Callable | Activation, kinks: Sequence[float] = ()) -> Activation:
