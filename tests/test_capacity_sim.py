@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from lindyn.experiments._capacity_sim import Trainer, _spheres, _train, train_instances
-from lindyn.theory import activation, activation_stats, capacity_theory
+from lindyn.models import Committee
+from lindyn.theory import capacity_theory
 
 
 def _trainer(name: str, N: int, K: int, alpha: float, steps: int = 1500) -> Trainer:
-    a = activation(name)
-    return Trainer(a.fn, activation_stats(a).mean, N, K, round(alpha * N * K), steps, 2)
+    return Trainer(Committee(N, K, name), round(alpha * N * K), steps, 2)
 
 
 def test_weights_stay_on_their_spheres():

@@ -258,3 +258,42 @@ def test_finite_width_saddle_in_both_phases(alpha):
         assert r.q > 0.3
         scaled = 15 * r.D
         assert scaled == pytest.approx(-r.q, abs=0.05)
+
+
+def test_kernel_is_normalised_exactly():
+    """rho(0) = 0 and rho(1) = 1 hold exactly (the quadrature's own integral divides), so a
+    trivial saddle point q = C = D = 0 is stationary and inside the domain rho_K >= 0."""
+    for name in ("relu", "quadratic", "erf"):
+        kernel = capacity_theory(name).kernel
+        assert float(kernel.rho(0.0)) == 0.0 and float(kernel.rho(1.0)) == 1.0
+        assert float(kernel.rho(-1e-300)) == 0.0
+
+
+@pytest.mark.parametrize("K", [2, 8, 64])
+def test_finite_width_saddle_without_linear_part(K, theories):
+    """z^2 has c1 = 0: on the plane C = D = 0 (exactly stationary, kappa'(0) = c1^2 = 0)
+    phi_K is phi_inf, so the 3-d solve must return C = D = 0 and the K = inf overlap of the
+    1-d minimisation, on both sides of the PSB load pi/4 (q = 0 below it)."""
+    from lindyn.theory._capacity_finite import finite_width_saddle
+
+    quad = theories["quadratic"]
+    for alpha in (0.25, 0.7, 1.0, 2.0, 3.0, 3.9):
+        r = finite_width_saddle("quadratic", K, alpha)
+        assert r.status == "converged", (alpha, r.message)
+        assert abs(r.C) < 1e-12 and abs(r.D) < 1e-12
+        assert r.q == pytest.approx(quad.overlap(alpha), abs=1e-7)  # a minimiser's accuracy
+        if alpha < math.pi / 4:
+            assert abs(r.q) < 1e-12
+        else:  # and exactly on the stationary branch alpha(q) of spec §2.7
+            assert quad.branch_alpha(r.q) == pytest.approx(alpha, rel=1e-10)
+
+
+def test_saddle_runaway_is_reported():
+    """The spec's generic start 1 + (K-1)C = 1/(K alpha) leads z^2 into the corner
+    C = -1/(K-1), D = -q/(K-1), where phi_K -> -inf: the solver must say it did not converge."""
+    from lindyn.theory._capacity_finite import finite_width_saddle
+
+    K, alpha = 8, 2.5
+    start = (0.72, (1 / (K * alpha) - 1) / (K - 1), -0.72 / (K - 1))
+    r = finite_width_saddle("quadratic", K, alpha, start=start)
+    assert r.status == "not_converged" and r.residual > 1e-3, r.message

@@ -125,3 +125,20 @@ def test_dln_initialization_conventions():
 def test_bad_model_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    ("name", "mean"),
+    [("relu", 1 / np.sqrt(2 * np.pi)), ("quadratic", 1.0), ("erf", 0.0), ("softplus", None)],
+)
+def test_committee_centres_with_the_exact_gaussian_mean(name, mean):
+    """At zero pre-activations the centred committee outputs -sqrt(K) E g(z): ReLU's
+    1/sqrt(2 pi) to rounding (the kink-split rule; Gauss-Hermite was 3e-3 off), z^2's 1."""
+    K = 4
+    model = Committee(3, K, name)
+    out = float(model.output(jnp.zeros((K, 3)), jnp.ones((1, 3)))[0])
+    at_zero = float(np.log(2.0)) if name == "softplus" else 0.0
+    if mean is None:  # softplus: against a fine trapezoid rule on [-12, 12] (spectral here)
+        z = np.linspace(-12, 12, 200_001)
+        mean = np.trapezoid(np.logaddexp(0, z) * np.exp(-(z**2) / 2), z) / np.sqrt(2 * np.pi)
+    assert at_zero - out / np.sqrt(K) == pytest.approx(mean, abs=1e-13)

@@ -2,11 +2,12 @@ r"""Training committee machines on random labels, vectorized over instances and 
 
 Spec ``shared/theory/capacity.md`` §4. One instance draws :math:`P` Gaussian inputs
 :math:`x \in \mathbb R^N` and uniform labels :math:`y = \pm1`; the network
-:math:`h(x) = K^{-1/2}\sum_k\tilde g(w_k\cdot x/\sqrt N)`, :math:`\tilde g = g - \mathbb Eg`,
-keeps every :math:`|w_k|^2 = N`. Training (stronger than plain gradient descent): Adam on the
-hinge loss :math:`\sum_\mu\max(0, m - y^\mu h(x^\mu))` with margin :math:`m`, the learning rate
-decaying geometrically from ``lr0`` to ``lr1``, the gradient projected on the tangent space of
-the spheres and the weights renormalised after every step; ``restarts`` independent
+:math:`h(x) = K^{-1/2}\sum_k\tilde g(w_k\cdot x/\sqrt N)`, :math:`\tilde g = g - \mathbb Eg`
+(:class:`lindyn.models.Committee` with unit second layer), keeps every :math:`|w_k|^2 = N`.
+Training (stronger than plain gradient descent): Adam on the hinge loss
+:math:`\sum_\mu\max(0, m - y^\mu h(x^\mu))` with margin :math:`m`, the learning rate decaying
+geometrically from ``lr0`` to ``lr1``, the gradient projected on the tangent space of the
+spheres and the weights renormalised after every step; ``restarts`` independent
 initialisations per instance, and an instance is solved when one of them classifies every
 pattern correctly (:math:`y h > 0`). The loads of a sweep share one compiled program: each
 masks the patterns of the largest load beyond its own :math:`P`, so the instances of one seed
@@ -27,17 +28,17 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from lindyn.models import Committee
+
 __all__ = ["Trainer", "train_instances"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Trainer:
-    """Sizes and schedule of one load (see the module docstring)."""
+    """The network and the schedule of one sweep (see the module docstring): ``P`` patterns
+    are drawn per instance (the largest load's)."""
 
-    g: Callable[[Array], Array]
-    mean: float
-    N: int
-    K: int
+    model: Committee
     P: int
     steps: int
     restarts: int
@@ -45,10 +46,17 @@ class Trainer:
     lr0: float = 0.05
     lr1: float = 1e-3
 
+    @property
+    def N(self) -> int:
+        return self.model.d
+
+    @property
+    def K(self) -> int:
+        return self.model.K
+
     def field(self, W: Array, X: Array) -> Array:
         """:math:`h(x)` for every row of ``X``; ``W`` is ``(K, N)``."""
-        pre = X @ W.T / jnp.sqrt(self.N)
-        return jnp.sum(self.g(pre) - self.mean, axis=-1) / jnp.sqrt(self.K)
+        return self.model.output(W, X)
 
     def loss(self, W: Array, X: Array, y: Array, mask: Array) -> Array:
         return jnp.sum(mask * jnp.maximum(0.0, self.margin - y * self.field(W, X)))

@@ -37,12 +37,11 @@ from lindyn._config import ConfigBase, ConfigError, param
 from lindyn.experiments._capacity_sim import Trainer, train_instances
 from lindyn.experiments._compare import curve_metrics
 from lindyn.experiments._registry import Experiment, register
+from lindyn.models import Committee
 from lindyn.plot import new_figure, overlay
 from lindyn.results import config_of, trajectory
 from lindyn.theory import (
     TABLE_ACTIVATIONS,
-    activation,
-    activation_stats,
     capacity_theory,
     finite_width_capacity,
     finite_width_saddle,
@@ -97,13 +96,10 @@ def simulate(config: Config, seeds: int = 8) -> xr.Dataset:
         Dataset with dims ``(seed, alpha)``: ``solved``, ``train_error``, ``KC``,
         ``sum_vector``; ``attrs["status"]`` is ``"diverged"`` if any value is not finite.
     """
-    act = activation(config.activation)
-    mean = activation_stats(act).mean
     keys = jax.random.split(jax.random.key(config.seed), seeds)
     most = max(config.patterns(alpha) for alpha in config.grid())
-    trainer = Trainer(
-        act.fn, mean, config.N, config.K, most, config.steps, config.restarts, margin=config.margin
-    )
+    model = Committee(config.N, config.K, config.activation)
+    trainer = Trainer(model, most, config.steps, config.restarts, margin=config.margin)
     columns = [
         {k: np.asarray(v) for k, v in train_instances(trainer, keys, config.patterns(a)).items()}
         for a in config.grid()

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import jax.scipy.special as jsp
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "activation", "gaussian_mean"]
+__all__ = ["ACTIVATIONS", "KINKS", "activation"]
 
 Activation = Callable[[jax.Array], jax.Array]
 
@@ -24,6 +24,9 @@ ACTIVATIONS: dict[str, Activation] = {
     "silu": jax.nn.silu,
     "softplus": jax.nn.softplus,
 }
+
+KINKS: dict[str, tuple[float, ...]] = {"relu": (0.0,)}
+"""Where a built-in activation is not analytic (Gaussian quadratures split there)."""
 
 
 def activation(spec: str | Activation) -> Activation:
@@ -42,9 +45,3 @@ def activation(spec: str | Activation) -> Activation:
     if probe.shape != (17,) or not np.all(np.isfinite(probe)):
         raise ValueError("activation: must map arrays elementwise to finite values")
     return spec
-
-
-def gaussian_mean(fn: Activation, order: int = 101) -> float:
-    r""":math:`\mathbb E_{z \sim \mathcal N(0,1)} g(z)` by Gauss–Hermite quadrature."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
-    return float(np.sum(weights * np.asarray(fn(jnp.asarray(nodes)))) / np.sqrt(2 * np.pi))

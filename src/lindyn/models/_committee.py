@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from lindyn.models._activations import activation, gaussian_mean
+from lindyn.models._activations import KINKS, activation
 from lindyn.models._base import Model
+from lindyn.models._gaussian import gaussian_mean
 
 __all__ = ["Committee"]
 
@@ -19,10 +20,11 @@ __all__ = ["Committee"]
 class Committee(Model):
     r"""Committee machine :math:`f(x) = \frac1{\sqrt K}\sum_{k=1}^K v_k\, \tilde g(w_k\cdot x/\sqrt d)`.
 
-    :math:`\tilde g = g - \mathbb E_{z\sim\mathcal N(0,1)} g(z)` when ``center`` (the storage-capacity
-    convention), else :math:`g`. The second layer :math:`v` is fixed (all ones by default); the
-    first layer :math:`W \in \mathbb R^{K\times d}` is trained, initialised i.i.d.
-    :math:`\mathcal N(0, 1)` so that :math:`|w_k|^2 \approx d`.
+    :math:`\tilde g = g - \mathbb E_{z\sim\mathcal N(0,1)} g(z)` when ``center`` (the
+    storage-capacity convention; the mean by the kink-split rule of
+    :mod:`lindyn.models._gaussian`), else :math:`g`. The second layer :math:`v` is fixed (all
+    ones by default); the first layer :math:`W \in \mathbb R^{K\times d}` is trained,
+    initialised i.i.d. :math:`\mathcal N(0, 1)` so that :math:`|w_k|^2 \approx d`.
 
     Args:
         d: input dimension.
@@ -45,8 +47,11 @@ class Committee(Model):
             raise ValueError(f"second_layer: must have K = {self.K} entries")
         # Resolved, validated and centred once, outside any trace (jit/vmap/scan safe).
         g = activation(self.activation)
-        shift = gaussian_mean(g) if self.center else 0.0
+        shift = gaussian_mean(lambda z: g(jnp.asarray(z)), self._kinks()) if self.center else 0.0
         object.__setattr__(self, "_centred", lambda z: g(z) - shift)
+
+    def _kinks(self) -> tuple[float, ...]:
+        return KINKS.get(self.activation, ()) if isinstance(self.activation, str) else ()
 
     def _g(self) -> Callable[[Array], Array]:
         return self._centred

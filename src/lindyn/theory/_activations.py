@@ -11,9 +11,10 @@ Spec ``shared/theory/capacity.md`` §2.5. For :math:`z \sim \mathcal N(0, 1)` an
 * its derivative :math:`\kappa_{\rm nl}'(s) = \mathbb E[g'(u)g'(v)] - c_1^2` (Price's identity),
   from which the normalised kernel :math:`\rho(q) = \kappa_{\rm nl}(q)/A` is integrated.
 
-**Quadrature.** Every Gaussian expectation is a Gauss–Legendre rule on the two half-lines
-:math:`[-12, 0]` and :math:`[0, 12]` with the normal density as an explicit weight (the tails
-beyond 12 weigh :math:`e^{-72}`), split at the activation's declared kinks: exponentially
+**Quadrature** (:mod:`lindyn.models._gaussian`, shared with the models). Every Gaussian
+expectation is a Gauss–Legendre rule on the two half-lines :math:`[-12, 0]` and
+:math:`[0, 12]` with the normal density as an explicit weight (the tails beyond 12 weigh
+:math:`e^{-72}`), split at the activation's declared kinks: exponentially
 accurate for activations that are analytic between kinks, where a plain Gauss–Hermite rule
 converges only algebraically across a kink (ReLU: :math:`\mathbb E\,\mathrm{relu}(z)^2` to
 :math:`10^{-4}` with 200 Gauss–Hermite nodes, to rounding here). In the two-dimensional
@@ -36,6 +37,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from lindyn.models._activations import ACTIVATIONS as MODEL_ACTIVATIONS
+from lindyn.models._activations import KINKS
+from lindyn.models._gaussian import CUTOFF, gaussian_mean, pieces, rule
 
 __all__ = [
     "Activation",
@@ -46,9 +49,6 @@ __all__ = [
     "gaussian_mean",
     "derivative_kernel",
 ]
-
-CUTOFF = 12.0  # |z| beyond this weighs e^-72 under the normal density
-NODES = 96  # Gauss-Legendre nodes per piece
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +77,6 @@ class Activation:
             return (self(z + h) - self(z - h)) / (2 * h)
 
 
-KINKS: dict[str, tuple[float, ...]] = {"relu": (0.0,)}
-"""Where a built-in activation is not analytic (the quadrature splits there)."""
-
 ACTIVATIONS: dict[str, Activation] = {
     name: Activation(name, fn, KINKS.get(name, ())) for name, fn in MODEL_ACTIVATIONS.items()
 }
@@ -104,35 +101,6 @@ def activation(spec: str | Callable | Activation, kinks: Sequence[float] = ()) -
     if not callable(spec):
         raise ValueError(f"activation: must be a name or a function, got {spec!r}")
     return Activation(getattr(spec, "__name__", "custom"), spec, tuple(float(k) for k in kinks))
-
-
-def _pieces(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes and weights (normal density included) on ``[-12, 12]`` split at
-    ``breaks`` (``(..., n)`` sorted inside the interval): ``(..., pieces * NODES)`` each."""
-    x, w = np.polynomial.legendre.leggauss(NODES)
-    lo = np.concatenate([np.full((*breaks.shape[:-1], 1), -CUTOFF), breaks], axis=-1)
-    hi = np.concatenate([breaks, np.full((*breaks.shape[:-1], 1), CUTOFF)], axis=-1)
-    half = (hi - lo)[..., None] / 2
-    nodes = (lo + hi)[..., None] / 2 + half * x
-    weights = half * w * np.exp(-(nodes**2) / 2) / math.sqrt(2 * math.pi)
-    shape = (*breaks.shape[:-1], -1)
-    return nodes.reshape(shape), weights.reshape(shape)
-
-
-def _rule(kinks: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    inside = sorted({0.0, *(k for k in kinks if abs(k) < CUTOFF)})
-    return _pieces(np.asarray(inside, dtype=np.float64))
-
-
-def gaussian_mean(f: Callable[[np.ndarray], np.ndarray], kinks: Sequence[float] = ()) -> float:
-    r""":math:`\mathbb E f(z)`, :math:`z \sim \mathcal N(0, 1)`, split at 0 and ``kinks``.
-
-    Example:
-        >>> round(gaussian_mean(lambda z: np.maximum(z, 0) ** 2, (0.0,)), 13)
-        0.5
-    """
-    z, w = _rule(kinks)
-    return float(np.sum(w * f(z)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,7 +154,7 @@ def activation_stats(act: str | Callable | Activation) -> ActivationStats:
         (0.090845, 0.25)
     """
     a = activation(act)
-    z, w = _rule(a.kinks)
+    z, w = rule(a.kinks)
     g, dg = a(z), a.derivative(z)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(dg))):
         raise ValueError(f"activation {a.name!r}: g or g' is not finite on |z| <= {CUTOFF:g}")
@@ -232,13 +200,13 @@ def _outer_breaks(a: Activation, s: float, c: float) -> tuple[float, ...]:
 
 def _kernel_at(a: Activation, s: float) -> float:
     c = math.sqrt(max(0.0, 1.0 - s * s))
-    u, wu = _rule(_outer_breaks(a, s, c))
+    u, wu = rule(_outer_breaks(a, s, c))
     du = a.derivative(u)
     if c < 1e-12:
         return float(wu @ (du * a.derivative(math.copysign(1.0, s) * u)))
     kinks = np.asarray(sorted({0.0, *a.kinks}))
     crossing = (kinks[None, :] - s * u[:, None]) / c  # (nu, nk): w where v hits a kink
     crossing = np.sort(np.clip(crossing, -CUTOFF, CUTOFF), axis=1)
-    w, ww = _pieces(crossing)
+    w, ww = pieces(crossing)
     dv = a.derivative(s * u[:, None] + c * w)
     return float(wu @ (du * np.sum(ww * dv, axis=1)))

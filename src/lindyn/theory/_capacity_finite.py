@@ -262,6 +262,19 @@ class _Saddle:
         return gs - self.alpha * gardner_slope(rho) * drho
 
 
+def _start(theory, K: int, alpha: float) -> tuple[float, float, float]:
+    """The default start of :func:`finite_width_saddle` (its docstring)."""
+    q0 = theory.overlap(min(alpha, 0.999 * theory.alpha_c))
+    stats = theory.kernel.stats
+    if stats.c1**2 <= 1e-12 * stats.A:  # no linear part: C = D = 0 is exactly stationary
+        return (q0, 0.0, 0.0)
+    sum_vector = min(theory.sum_vector(alpha, K), 0.5)
+    if q0 > 0:  # broken phase: units aligned one to one, D = -q/(K-1) (spec §2.10)
+        return (q0, (sum_vector - 1) / (K - 1), -q0 / (K - 1))
+    delta = sum_vector / (2 * K)  # symmetric phase: q = D, S^a.S^b/(NK) = Kq about |S|^2/(2NK)
+    return (delta, (sum_vector - 1) / (K - 1), delta)
+
+
 def finite_width_saddle(
     act,
     K: int,
@@ -274,8 +287,17 @@ def finite_width_saddle(
     :math:`\\ln(1 + (K-1)C)` and :math:`\\ln\\lambda_4`).
 
     The default start is the spec's: :math:`q = q_\\infty(\\alpha)`,
-    :math:`1 + (K-1)C = \\pi A/(K\\alpha c_1^2)`, :math:`D = -q/(K-1)`. A solve whose gradient
-    stays above ``tol`` returns ``status="not_converged"`` with its residual.
+    :math:`1 + (K-1)C = \\pi A/(K\\alpha c_1^2)` (at most 1/2), :math:`D = -q/(K-1)`; in
+    the symmetric phase :math:`q = D`. An activation without linear part (:math:`c_1 = 0`,
+    e.g. :math:`z^2`) starts at :math:`C = D = 0` instead: there
+    :math:`\\tilde\\kappa'(0) = c_1^2 = 0` and :math:`\\partial_C G_S = \\partial_D G_S = 0`
+    at :math:`C = D = 0`, so the plane :math:`C = D = 0` is exactly stationary, and on it
+    :math:`\\phi_K = \\phi_\\infty` (the entropic term is :math:`K`-independent and
+    :math:`\\rho_K = \\rho(q)`): :math:`q = q_\\infty(\\alpha)` at every :math:`K`. The spec's
+    start :math:`1 + (K-1)C \\approx 1/(K\\alpha)` leads such units to the corner
+    :math:`C = -1/(K-1)`, :math:`D = -q/(K-1)`, where :math:`\\phi_K \\to -\\infty` like
+    :math:`\\ln\\lambda_4`: a runaway, not a saddle point. A solve whose gradient stays above
+    ``tol`` returns ``status="not_converged"`` with its residual.
     """
     from lindyn.theory._capacity import capacity_theory
 
@@ -287,14 +309,7 @@ def finite_width_saddle(
     )
     theory = capacity_theory(act)
     saddle = _Saddle(theory.kernel, K, alpha)
-    if start is None:
-        q0 = theory.overlap(min(alpha, 0.999 * theory.alpha_c))
-        sum_vector = min(theory.sum_vector(alpha, K), 0.5)
-        if q0 > 0:  # broken phase: units aligned one to one, D = -q/(K-1) (spec §2.10)
-            start = (q0, (sum_vector - 1) / (K - 1), -q0 / (K - 1))
-        else:  # symmetric phase: q = D, with S^a.S^b/(NK) = Kq about half of |S|^2/(NK)
-            delta = sum_vector / (2 * K)
-            start = (delta, (sum_vector - 1) / (K - 1), delta)
+    start = _start(theory, K, alpha) if start is None else start
 
     m = K - 1
 

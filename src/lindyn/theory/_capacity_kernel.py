@@ -11,10 +11,13 @@ of :math:`f` on :math:`x \in [0, 1]` is integrated exactly:
     1 - \rho(q) = \int_0^{\sqrt{1-q}} f(x)\,dx,\qquad \rho'(q) = \frac{\kappa_{\rm nl}'(q)}{A},
 
 which keeps :math:`1 - \rho` free of cancellation as :math:`q \to 1` (spec §2.11 step 3). The
-normalisation :math:`\int_0^1 f = 1` (i.e. :math:`\rho(0) = 0`) is not imposed: its error is
-the ``residual`` of the table, a check of the quadrature. Negative correlations (the
-finite-width theory needs :math:`\rho` at :math:`C \ge -1/(K-1)`) use :math:`y = \sqrt{1+s}`
-in the same way: :math:`\rho(s) = -\int_{\sqrt{1+s}}^1 2y\,\kappa_{\rm nl}'(y^2-1)\,dy/A`.
+exact normalisation :math:`n = \int_0^1 f = 1` holds to the quadrature's accuracy; its error
+:math:`|n - 1|` is the ``residual``, the check of the quadrature. Every value is divided by the
+computed :math:`n`, so that :math:`\rho(0) = 0` and :math:`\rho(1) = 1` hold exactly: a
+trivial saddle point :math:`q = C = D = 0` (an activation without linear part) is then exactly
+stationary and inside the domain :math:`\rho_K \ge 0`, instead of :math:`10^{-14}` outside it.
+Negative correlations (the finite-width theory needs :math:`\rho` at :math:`C \ge -1/(K-1)`)
+use :math:`y = \sqrt{1+s}` in the same way: :math:`\rho(s) = -\int_{\sqrt{1+s}}^1 2y\,\kappa_{\rm nl}'(y^2-1)\,dy/A`.
 """
 
 from __future__ import annotations
@@ -42,20 +45,25 @@ class NonlinearKernel:
     F: np.ndarray
     h: np.ndarray
     H: np.ndarray
-    residual: float
+    norm: float
+
+    @property
+    def residual(self) -> float:
+        """:math:`|n - 1|`, with :math:`n = \\int_0^1 f\\,dx` of the interpolant."""
+        return abs(self.norm - 1.0)
 
     def _x(self, q: np.ndarray) -> np.ndarray:
         return 2.0 * np.sqrt(np.clip(1.0 - np.asarray(q, dtype=np.float64), 0.0, 1.0)) - 1.0
 
     def one_minus_rho(self, q: np.ndarray) -> np.ndarray:
         """:math:`1 - \\rho(q)` for ``q`` in [0, 1]."""
-        return 0.5 * cheb.chebval(self._x(q), self.F)
+        return 0.5 * cheb.chebval(self._x(q), self.F) / self.norm
 
     def rho(self, q: np.ndarray) -> np.ndarray:
         """:math:`\\rho(q) = \\kappa_{\\rm nl}(q)/A` for ``q`` in [-1, 1]."""
         q = np.asarray(q, dtype=np.float64)
         y = 2.0 * np.sqrt(np.clip(1.0 + q, 0.0, 1.0)) - 1.0
-        negative = -0.5 * (cheb.chebval(1.0, self.H) - cheb.chebval(y, self.H))
+        negative = -0.5 * (cheb.chebval(1.0, self.H) - cheb.chebval(y, self.H)) / self.norm
         return np.where(q >= 0, 1.0 - self.one_minus_rho(np.maximum(q, 0.0)), negative)
 
     def rho_prime(self, q: np.ndarray) -> np.ndarray:
@@ -68,7 +76,7 @@ class NonlinearKernel:
         positive = cheb.chebval(2.0 * x - 1.0, self.f) / (2.0 * np.where(x > 1e-8, x, 1.0))
         negative = cheb.chebval(2.0 * y - 1.0, self.h) / (2.0 * np.where(y > 1e-8, y, 1.0))
         top = np.where(x > 1e-8, positive, self.stats.B / self.stats.A)
-        return np.where(q >= 0, top, negative)
+        return np.where(q >= 0, top, negative) / self.norm
 
 
 def nonlinear_kernel(act, stats: ActivationStats) -> NonlinearKernel:
@@ -91,5 +99,4 @@ def nonlinear_kernel(act, stats: ActivationStats) -> NonlinearKernel:
     F = cheb.chebint(f, lbnd=-1.0)  # in t; dx = dt/2, hence the 1/2 in one_minus_rho
     h = fit(x**2 - 1.0)
     H = cheb.chebint(h, lbnd=-1.0)
-    residual = abs(0.5 * float(cheb.chebval(1.0, F)) - 1.0)
-    return NonlinearKernel(a, stats, f, F, h, H, residual)
+    return NonlinearKernel(a, stats, f, F, h, H, 0.5 * float(cheb.chebval(1.0, F)))
