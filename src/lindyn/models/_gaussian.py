@@ -12,6 +12,7 @@ storage-capacity theory (``lindyn.theory._activations``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -23,10 +24,18 @@ CUTOFF = 12.0  # |z| beyond this weighs e^-72 under the normal density
 NODES = 96  # Gauss-Legendre nodes per piece
 
 
+@functools.cache
+def _legendre() -> tuple[np.ndarray, np.ndarray]:
+    """The :data:`NODES`-point Gauss–Legendre rule on [-1, 1], computed once (an eigenproblem)."""
+    x, w = np.polynomial.legendre.leggauss(NODES)
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
 def pieces(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes and weights (normal density included) on ``[-12, 12]`` split at
     ``breaks`` (``(..., n)`` sorted inside the interval): ``(..., pieces * NODES)`` each."""
-    x, w = np.polynomial.legendre.leggauss(NODES)
+    x, w = _legendre()
     lo = np.concatenate([np.full((*breaks.shape[:-1], 1), -CUTOFF), breaks], axis=-1)
     hi = np.concatenate([breaks, np.full((*breaks.shape[:-1], 1), CUTOFF)], axis=-1)
     half = (hi - lo)[..., None] / 2

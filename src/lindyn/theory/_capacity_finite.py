@@ -161,7 +161,9 @@ def _finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
     stats = activation_stats(a)
     kernel: NonlinearKernel | None = None
     if stats.nonlinear:
-        kernel = nonlinear_kernel(a, stats)
+        from lindyn.theory._capacity import capacity_theory
+
+        kernel = capacity_theory(act).kernel if isinstance(act, str) else nonlinear_kernel(a, stats)
 
     m, c1sq = K - 1, stats.c1**2
     A, B = (stats.A, stats.B) if kernel is not None else (0.0, 0.0)  # a linear unit: exactly 0
@@ -172,24 +174,27 @@ def _finite_width_capacity(act, K: int) -> FiniteWidthCapacity:
             return 0.0, 0.0
         return A * float(kernel.rho(C)), A * float(kernel.rho_prime(C))
 
-    def field(C: float) -> float:
+    def field(C: float, rho_term: float) -> float:
         """:math:`\\tilde\\kappa(1) + (K-1)\\tilde\\kappa(C)`, written without cancellation."""
-        return A + c1sq * (1 + m * C) + m * nonlinear(C)[0]
-
-    def value(C: float, theta: float) -> float:
-        geometry = (m * (1 - C) / (1 - theta) + (1 + m * C) / (1 + m * theta)) * 2 / K
-        slope = B + c1sq * (1 + m * theta) + m * theta * nonlinear(C)[1]
-        return geometry * slope / field(C)
+        return A + c1sq * (1 + m * C) + m * rho_term
 
     lo, hi = _bracket(K)
 
     def inner(C: float) -> tuple[float, float]:
-        return _grid_extremum(lambda th: value(C, th), lo, hi, minimum=True)
+        """:math:`\\min_\\theta` at fixed ``C`` (the kernel evaluated once per ``C``)."""
+        rho_term, slope_term = nonlinear(C)
+        denominator = field(C, rho_term)
+
+        def value(theta: float) -> float:
+            geometry = (m * (1 - C) / (1 - theta) + (1 + m * C) / (1 + m * theta)) * 2 / K
+            return geometry * (B + c1sq * (1 + m * theta) + m * theta * slope_term) / denominator
+
+        return _grid_extremum(value, lo, hi, minimum=True)
 
     def outer(C: float) -> float:
         """The inner minimum; ``-1e300`` where the output field vanishes (:math:`\\tilde\\kappa(1)
         + (K-1)\\tilde\\kappa(C) = 0`: a linear unit at :math:`C = -1/(K-1)`, 0/0)."""
-        return inner(C)[0] if field(C) > 1e-3 * stats.var else -1e300
+        return inner(C)[0] if field(C, nonlinear(C)[0]) > 1e-3 * stats.var else -1e300
 
     _, C = _grid_extremum(outer, lo, hi, minimum=False)
     best, theta = inner(C)
