@@ -17,6 +17,7 @@ import lindyn.data._gaussian
 import lindyn.experiments._run
 import lindyn.experiments.capacity
 import lindyn.figures._deep_sweep
+import lindyn.models._gaussian
 import lindyn.models._reduced
 import lindyn.theory._activations
 import lindyn.theory._capacity
@@ -27,6 +28,7 @@ import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
 import lindyn.theory._fixed_point
 import lindyn.theory._grids
+import lindyn.theory.capacity
 import lindyn.train._flow
 import lindyn.train._observe
 
@@ -76,6 +78,8 @@ def test_readme_saddle_example_runs():
         lindyn.theory._capacity_finite,
         lindyn.figures._deep_sweep,
         lindyn.experiments.capacity,
+        lindyn.models._gaussian,
+        lindyn.theory.capacity,
     ],
 )
 def test_docstring_examples(module):

@@ -1,24 +1,6 @@
 """What the theory predicts."""
 
-from lindyn.theory._activations import ACTIVATIONS as ACTIVATIONS
-from lindyn.theory._activations import Activation as Activation
-from lindyn.theory._activations import ActivationStats as ActivationStats
-from lindyn.theory._activations import activation as activation
-from lindyn.theory._activations import activation_stats as activation_stats
-from lindyn.theory._activations import derivative_kernel as derivative_kernel
-from lindyn.theory._capacity import TABLE_ACTIVATIONS as TABLE_ACTIVATIONS
-from lindyn.theory._capacity import CapacityTheory as CapacityTheory
-from lindyn.theory._capacity import Transition as Transition
-from lindyn.theory._capacity import capacity_row as capacity_row
-from lindyn.theory._capacity import capacity_theory as capacity_theory
-from lindyn.theory._capacity import gardner_energy as gardner_energy
-from lindyn.theory._capacity import gardner_slope as gardner_slope
-from lindyn.theory._capacity_finite import FiniteWidthCapacity as FiniteWidthCapacity
-from lindyn.theory._capacity_finite import FiniteWidthSaddle as FiniteWidthSaddle
-from lindyn.theory._capacity_finite import finite_width_capacity as finite_width_capacity
-from lindyn.theory._capacity_finite import finite_width_saddle as finite_width_saddle
-from lindyn.theory._capacity_finite import gardner_threshold_capacity as gardner_threshold_capacity
-from lindyn.theory._capacity_finite import single_unit_capacity as single_unit_capacity
+from lindyn.theory import capacity as capacity
 from lindyn.theory._deep_dmft import DeepDMFT as DeepDMFT
 from lindyn.theory._deep_dmft import deep_dmft as deep_dmft
 from lindyn.theory._deep_dmft import deep_dmft_memory as deep_dmft_memory
@@ -78,3 +60,4 @@ from lindyn.theory._saddle_transition import minimum_distance_bound as minimum_d
 from lindyn.theory._saddle_transition import saddle_distance as saddle_distance
 from lindyn.theory._saxe import saxe_half_time as saxe_half_time
 from lindyn.theory._saxe import saxe_mode as saxe_mode
+from lindyn.theory.capacity import *  # noqa: F403  (its __all__: the storage-capacity API)
