@@ -141,4 +141,5 @@ def test_committee_centres_with_the_exact_gaussian_mean(name, mean):
     if mean is None:  # softplus: against a fine trapezoid rule on [-12, 12] (spectral here)
         z = np.linspace(-12, 12, 200_001)
         mean = np.trapezoid(np.logaddexp(0, z) * np.exp(-(z**2) / 2), z) / np.sqrt(2 * np.pi)
-    assert at_zero - out / np.sqrt(K) == pytest.approx(mean, abs=1e-13)
+    # to the rounding of the rule's sums and of the trapezoid's (1e-14 measured; CPU-dependent)
+    assert at_zero - out / np.sqrt(K) == pytest.approx(mean, abs=1e-12)

@@ -12,8 +12,11 @@ of :math:`f` on :math:`x \in [0, 1]` is integrated exactly:
 
 which keeps :math:`1 - \rho` free of cancellation as :math:`q \to 1` (spec §2.11 step 3). The
 exact normalisation :math:`n = \int_0^1 f = 1` holds to the quadrature's accuracy; its error
-:math:`|n - 1|` is the ``residual``, the check of the quadrature. Every value is divided by the
-computed :math:`n`, so that :math:`\rho(0) = 0` and :math:`\rho(1) = 1` hold exactly: a
+:math:`|n - 1|` is the ``residual``, the check of the quadrature. Every value is the ratio
+:math:`[P(t) - P(-1)]/[P(1) - P(-1)]` of differences of one antiderivative :math:`P` of the
+interpolant, evaluated by the same code path at the ends, so that :math:`\rho(0) = 0` and
+:math:`\rho(1) = 1` hold exactly by construction, whatever the rounding of the Chebyshev sums
+on a given CPU (a ratio :math:`a/a` and a difference :math:`a - a` are exact in IEEE arithmetic): a
 trivial saddle point :math:`q = C = D = 0` (an activation without linear part) is then exactly
 stationary and inside the domain :math:`\rho_K \ge 0`, instead of :math:`10^{-14}` outside it.
 Negative correlations (the finite-width theory needs :math:`\rho` at :math:`C \ge -1/(K-1)`)
@@ -46,6 +49,7 @@ class NonlinearKernel:
     h: np.ndarray
     H: np.ndarray
     norm: float
+    F_low: float
 
     @property
     def residual(self) -> float:
@@ -57,13 +61,14 @@ class NonlinearKernel:
 
     def one_minus_rho(self, q: np.ndarray) -> np.ndarray:
         """:math:`1 - \\rho(q)` for ``q`` in [0, 1]."""
-        return 0.5 * cheb.chebval(self._x(q), self.F) / self.norm
+        return 0.5 * (_antiderivative(self._x(q), self.F) - self.F_low) / self.norm
 
     def rho(self, q: np.ndarray) -> np.ndarray:
         """:math:`\\rho(q) = \\kappa_{\\rm nl}(q)/A` for ``q`` in [-1, 1]."""
         q = np.asarray(q, dtype=np.float64)
         y = 2.0 * np.sqrt(np.clip(1.0 + q, 0.0, 1.0)) - 1.0
-        negative = -0.5 * (cheb.chebval(1.0, self.H) - cheb.chebval(y, self.H)) / self.norm
+        top = _antiderivative(np.ones_like(y), self.H)
+        negative = -0.5 * (top - _antiderivative(y, self.H)) / self.norm
         return np.where(q >= 0, 1.0 - self.one_minus_rho(np.maximum(q, 0.0)), negative)
 
     def rho_prime(self, q: np.ndarray) -> np.ndarray:
@@ -77,6 +82,12 @@ class NonlinearKernel:
         negative = cheb.chebval(2.0 * y - 1.0, self.h) / (2.0 * np.where(y > 1e-8, y, 1.0))
         top = np.where(x > 1e-8, positive, self.stats.B / self.stats.A)
         return np.where(q >= 0, top, negative) / self.norm
+
+
+def _antiderivative(t: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """The Chebyshev series ``P`` at ``t``: the one evaluation used for the values and for
+    the end points that normalise them (module docstring)."""
+    return cheb.chebval(np.asarray(t, dtype=np.float64), P)
 
 
 def nonlinear_kernel(act, stats: ActivationStats) -> NonlinearKernel:
@@ -99,4 +110,5 @@ def nonlinear_kernel(act, stats: ActivationStats) -> NonlinearKernel:
     F = cheb.chebint(f, lbnd=-1.0)  # in t; dx = dt/2, hence the 1/2 in one_minus_rho
     h = fit(x**2 - 1.0)
     H = cheb.chebint(h, lbnd=-1.0)
-    return NonlinearKernel(a, stats, f, F, h, H, 0.5 * float(cheb.chebval(1.0, F)))
+    low, high = (float(_antiderivative(np.array(end), F)) for end in (-1.0, 1.0))
+    return NonlinearKernel(a, stats, f, F, h, H, 0.5 * (high - low), low)
