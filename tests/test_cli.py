@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import lindyn
+from lindyn.experiments._verdict import VERDICTS
 from lindyn.figures import figure_names
 
 
@@ -33,6 +34,7 @@ def test_run_json_schema(tmp_path):
     doc = json.loads(res.stdout)  # exactly one JSON object on stdout
     assert set(doc) >= {"experiment", "config", "status", "metrics", "theory", "simulation"}
     assert doc["experiment"] == "saxe" and doc["status"] == "ok"
+    assert set(doc["verdict"]) == {"value", "why"} and doc["verdict"]["value"] in VERDICTS
     assert doc["config"]["num_times"] == 80
     n = len(doc["theory"]["time"])
     assert n == len(doc["simulation"]["time"]) == 80
@@ -127,6 +129,10 @@ def test_report_quick(tmp_path):
         assert (tmp_path / "rep" / name / "figure.png").exists()
     summary = json.loads(page.split('id="summary">')[1].split("</script>")[0])
     assert summary == {name: "ok" for name in names}
+    verdicts = json.loads(page.split('id="verdicts">')[1].split("</script>")[0])
+    assert set(verdicts) == set(names)
+    for name in lindyn.names():  # every experiment is judged; figures may not be yet
+        assert verdicts[name]["value"] in VERDICTS and verdicts[name]["why"]
 
 
 def test_capacity_table_json():

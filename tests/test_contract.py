@@ -9,6 +9,7 @@ import xarray as xr
 
 import lindyn
 import lindyn.experiments._run
+from lindyn.experiments import observables
 from lindyn.results import load_groups, main_axis
 
 NAMES = lindyn.names()
@@ -33,7 +34,7 @@ def test_simulation_and_theory_share_coordinates(quick_run):
     assert main_axis(sim) == axis
     np.testing.assert_array_equal(sim[axis].values, th[axis].values)
     shared = set(th.data_vars) & set(sim.data_vars)
-    assert shared == set(th.data_vars)
+    assert shared == set(observables(th))  # the rest: error estimates and validity masks
     for v in shared:
         assert sim[v].dims == ("seed", *th[v].dims)
     assert res.status == "ok" and sim.attrs["kind"] == "simulation" and th.attrs["kind"] == "theory"
@@ -44,11 +45,19 @@ def test_quick_config_agrees_with_theory(quick_run):
     or plus the documented systematic gap of an approximate theory (``Experiment.systematic``)."""
     exp, res = quick_run
     relative = max(1e-3, exp.systematic(res.config) if exp.systematic else 0.0)
-    for v in res.theory.data_vars:
+    for v in observables(res.theory):
         gap = res.metrics[f"max_abs_{v}"]
         scale = float(np.abs(res.theory[v]).max())
         standard_error = res.metrics[f"seed_std_{v}"] / np.sqrt(SEEDS)
         assert gap <= 4 * standard_error + relative * scale + 1e-12, (exp.name, v, gap)
+
+
+def test_quick_config_verdict_is_agree(quick_run):
+    """The verdict of every quick run at 8 seeds (3 calibrated s.e. of the seeds ⊕ the
+    theory's error + max(0.1 %, systematic) of the scale) is ``agree``, with its reason."""
+    exp, res = quick_run
+    assert res.verdict.value == "agree", (exp.name, res.verdict.why)
+    assert "tolerance" in res.verdict.why
 
 
 def test_a_systematic_gap_is_smaller_than_the_signal(quick_run):
@@ -86,7 +95,7 @@ def test_payload_carries_the_saved_values(quick_run, tmp_path):
     assert json.loads(paths["metrics"].read_text()) == p["metrics"]
     axis = main_axis(res.theory)
     np.testing.assert_array_equal(p["theory"][axis], saved["theory"][axis].values)
-    for v in res.theory.data_vars:
+    for v in observables(res.theory):
         np.testing.assert_allclose(p["theory"][v], saved["theory"][v].values, rtol=1e-15)
         sim = saved["simulation"][v]
         np.testing.assert_allclose(p["simulation"][v]["mean"], sim.mean("seed"), rtol=1e-12)

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from lindyn.experiments._verdict import VERDICTS
 from lindyn.figures import deep_data, deep_depth, deep_powerlaw, deep_sgd, deep_width
 from lindyn.figures._registry import get_figure
 from lindyn.results import load_groups
@@ -55,6 +56,8 @@ def test_runs_saves_and_agrees(made, name):
     assert result.status == "ok", result.message
     assert document["status"] == "ok" and document["figure"] == name
     assert set(document["metrics"]) == set(result.metrics)
+    assert document["verdict"] == result.verdict.to_dict()  # combined from the runs'
+    assert result.verdict.value in VERDICTS and result.verdict.why
     assert all(ds.attrs.get("status", "ok") == "ok" for ds in groups.values())
     _agrees(groups)
 

@@ -80,6 +80,9 @@ def test_readme_saddle_example_runs():
         lindyn.experiments.capacity,
         lindyn.models._gaussian,
         lindyn.theory.capacity,
+        lindyn._stats,
+        lindyn.experiments._verdict,
+        lindyn.theory._dln_dmft,
     ],
 )
 def test_docstring_examples(module):

@@ -130,8 +130,21 @@ def _print_summary(result: RunResult, paths: dict[str, Path]) -> None:
         table.add_row(key, f"{value:.4g}")
     console = Console()
     console.print(table)
+    colour = _VERDICT_COLOUR[result.verdict.value]
+    console.print(
+        f"verdict: [{colour}]{result.verdict.value}[/{colour}]: {result.verdict.why}",
+        highlight=False,
+    )
     for kind, path in paths.items():
         console.print(f"{kind}: {path}")
+
+
+_VERDICT_COLOUR = {
+    "agree": "green",
+    "disagree": "bold red",
+    "outside_validity": "yellow",
+    "inconclusive": "dim",
+}
 
 
 @app.command()

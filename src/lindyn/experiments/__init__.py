@@ -1,5 +1,6 @@
 """Experiments: one module per paper system, each a Config and simulate/predict/compare/figure."""
 
+from lindyn._stats import calibrated_error as calibrated_error
 from lindyn.experiments import capacity as capacity
 from lindyn.experiments import deep as deep
 from lindyn.experiments import dln as dln
@@ -19,3 +20,7 @@ from lindyn.experiments._registry import register as register
 from lindyn.experiments._run import RunResult as RunResult
 from lindyn.experiments._run import check_seeds as check_seeds
 from lindyn.experiments._run import run as run
+from lindyn.experiments._verdict import Verdict as Verdict
+from lindyn.experiments._verdict import combined_verdict as combined_verdict
+from lindyn.experiments._verdict import curve_verdict as curve_verdict
+from lindyn.experiments._verdict import observables as observables

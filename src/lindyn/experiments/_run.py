@@ -13,6 +13,7 @@ import xarray as xr
 
 from lindyn._config import ConfigBase
 from lindyn.experiments._registry import Experiment, get
+from lindyn.experiments._verdict import ERROR_SUFFIX, Verdict, observables
 from lindyn.results import atomic_write_text, main_axis, save_groups, seed_std
 from lindyn.train import Status, TrainingError, describe_params
 
@@ -37,6 +38,7 @@ class RunResult:
     metrics: dict[str, float]
     status: str
     message: str
+    verdict: Verdict
 
     @property
     def name(self) -> str:
@@ -49,15 +51,17 @@ class RunResult:
 
     def _payload(self) -> dict[str, Any]:
         sim, th = self.simulation, self.theory
-        names = [v for v in th.data_vars if v in sim.data_vars]
+        names = [v for v in observables(th) if v in sim.data_vars]
+        errors = [v + ERROR_SUFFIX for v in names if v + ERROR_SUFFIX in th]
         axis = main_axis(th)
         return {
             "experiment": self.name,
             "config": self.config.to_dict(),
             "status": self.status,
             "message": self.message,
+            "verdict": self.verdict.to_dict(),
             "metrics": {k: _finite(v) for k, v in self.metrics.items()},
-            "theory": {axis: _list(th[axis]), **{v: _list(th[v]) for v in names}},
+            "theory": {axis: _list(th[axis]), **{v: _list(th[v]) for v in [*names, *errors]}},
             "simulation": {
                 axis: _list(sim[axis]),
                 **{
@@ -125,8 +129,8 @@ def run(
     Example:
         >>> import lindyn
         >>> res = lindyn.run("linreg", lindyn.get("linreg").config(quick=True), seeds=2)
-        >>> res.status
-        'ok'
+        >>> res.status, res.verdict.value
+        ('ok', 'agree')
     """
     exp = get(experiment) if isinstance(experiment, str) else experiment
     config = exp.config() if config is None else config
@@ -138,4 +142,6 @@ def run(
     status, message = _status(sim, theory, config)
     if throw and status != "ok":
         raise TrainingError(message)
-    return RunResult(exp, config, sim, theory, metrics, status, message)
+    with np.errstate(invalid="ignore", over="ignore"):
+        verdict = exp.judge(sim, theory, config)
+    return RunResult(exp, config, sim, theory, metrics, status, message, verdict)

@@ -16,12 +16,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
 from lindyn.experiments import RunResult, deep, get
-from lindyn.figures._registry import FigureResult
-from lindyn.figures._runs import Progress, first_failure, groups, run_many
+from lindyn.figures._runs import Progress, run_many
 from lindyn.plot import pair
 from lindyn.results import trajectory
 from lindyn.theory import deep_dmft
@@ -39,7 +37,6 @@ __all__ = [
     "run_metrics",
     "decreasing",
     "gap_summary",
-    "finish_deep",
 ]
 
 
@@ -169,25 +166,3 @@ def gap_summary(labels: Sequence[str], results: Sequence[RunResult], variable: s
         f"{label}: {r.metrics.get(f'final_rel_gap_{variable}', float('nan')):+.1%}"
         for label, r in zip(labels, results, strict=True)
     )
-
-
-def finish_deep(
-    name: str,
-    fig: Figure,
-    title: str,
-    runs: tuple[Sequence[str], Sequence[RunResult]],
-    extra: Mapping[str, xr.Dataset],
-    metrics: dict[str, float],
-    caption: str,
-) -> FigureResult:
-    """:func:`lindyn.figures._runs.finish` with theory-only datasets: saved beside the runs'
-    groups, and their solver failures count as the figure's."""
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    labels, results = runs
-    status, message = first_failure(results)
-    for key, ds in extra.items():
-        if status == "ok" and ds.attrs.get("status", "ok") != "ok":
-            status, message = str(ds.attrs["status"]), f"{key}: {ds.attrs.get('message', '')}"
-    data = groups(labels, results) | dict(extra)
-    return FigureResult(name, fig, data, metrics, caption, status, message)

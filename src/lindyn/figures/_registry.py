@@ -13,6 +13,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from lindyn._registry import Registry
+from lindyn.experiments import Verdict
 from lindyn.results import atomic_write_text, save_groups
 
 __all__ = ["FigureResult", "FigureRecipe", "register_figure", "get_figure", "figure_names"]
@@ -30,6 +31,9 @@ class FigureResult:
         caption: what the figure shows and how well theory and simulation agree.
         status: ``"ok"`` or the first failure of a run or solver.
         message: what failed, with its parameters (``"ok"`` otherwise).
+        verdict: agreement of theory and simulation judged from their errors
+            (:func:`lindyn.experiments.combined_verdict` of the figure's runs); ``None`` for a
+            figure whose comparison is not judged yet (sweep summaries, fitted rates).
     """
 
     name: str
@@ -39,12 +43,14 @@ class FigureResult:
     caption: str
     status: str = "ok"
     message: str = "ok"
+    verdict: Verdict | None = None
 
     def save(self, out: str | Path) -> dict[str, Path]:
         """Write ``figure.png``, ``data.nc`` (one group per dataset) and ``metrics.json``."""
         out = Path(out)
         metrics = {k: (float(v) if np.isfinite(v) else None) for k, v in self.metrics.items()}
         document = {"figure": self.name, "status": self.status, "message": self.message}
+        document["verdict"] = self.verdict.to_dict() if self.verdict is not None else None
         text = json.dumps({**document, "caption": self.caption, "metrics": metrics}, indent=2)
         paths = {"metrics": atomic_write_text(out / "metrics.json", text + "\n")}
         if self.data:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import xarray as xr
 from matplotlib.figure import Figure
 
-from lindyn.experiments import Experiment, RunResult, run
+from lindyn.experiments import Experiment, RunResult, combined_verdict, run
 from lindyn.figures._registry import FigureResult
 
 __all__ = ["Progress", "run_many", "groups", "first_failure", "finish"]
@@ -60,10 +60,19 @@ def finish(
     runs: tuple[Sequence[str], Sequence[RunResult]],
     metrics: dict[str, float],
     caption: str,
+    extra: Mapping[str, xr.Dataset] | None = None,
 ) -> FigureResult:
-    """Title and lay out the figure; its data are the runs, its status their first failure."""
+    """Title and lay out the figure. Its data are the runs (and ``extra`` theory-only
+    datasets, saved beside them), its status their first failure (the runs', then the solver
+    status in ``extra``'s attrs), its verdict :func:`lindyn.experiments.combined_verdict` of
+    the runs."""
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     labels, results = runs
     status, message = first_failure(results)
-    return FigureResult(name, fig, groups(labels, results), metrics, caption, status, message)
+    for key, ds in (extra or {}).items():
+        if status == "ok" and ds.attrs.get("status", "ok") != "ok":
+            status, message = str(ds.attrs["status"]), f"{key}: {ds.attrs.get('message', '')}"
+    verdict = combined_verdict(labels, [r.verdict for r in results])
+    data = groups(labels, results) | dict(extra or {})
+    return FigureResult(name, fig, data, metrics, caption, status, message, verdict)

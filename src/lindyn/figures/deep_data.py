@@ -26,7 +26,6 @@ from lindyn.figures._deep import (
     dmft_curve,
     draw_panel,
     draw_points,
-    finish_deep,
     gap_summary,
     ratio_axis,
     run_deep,
@@ -34,7 +33,7 @@ from lindyn.figures._deep import (
     sizes,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress
+from lindyn.figures._runs import Progress, finish
 
 NAME = "deep-data"
 SETTING = {"L": 2, "gamma0": 1.0, "eta": 0.1, "sigma": 0.5, "nu": 2.0, "steps": 100}
@@ -135,7 +134,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     )
     extra = {f"alpha_grid_{k}/theory": g for k, g in grids.items()}
     caption = _caption(labels, results, metrics)
-    return finish_deep(NAME, fig, title, (labels, results), extra, metrics, caption)
+    return finish(NAME, fig, title, (labels, results), metrics, caption, extra)
 
 
 RECIPE = register_figure(

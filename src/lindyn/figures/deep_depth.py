@@ -18,14 +18,13 @@ from lindyn.figures._deep import (
     decreasing,
     deep_config,
     draw_panel,
-    finish_deep,
     gap_summary,
     run_deep,
     run_metrics,
     sizes,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress
+from lindyn.figures._runs import Progress, finish
 
 NAME = "deep-depth"
 DEPTHS = (1, 2, 3, 4)
@@ -77,7 +76,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     )
     metrics = _metrics(labels, results)
     caption = _caption(labels, results, metrics)
-    return finish_deep(NAME, fig, title, (labels, results), {}, metrics, caption)
+    return finish(NAME, fig, title, (labels, results), metrics, caption)
 
 
 RECIPE = register_figure(

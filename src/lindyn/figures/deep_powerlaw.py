@@ -23,9 +23,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lindyn.experiments import RunResult
-from lindyn.figures._deep import Sizes, deep_config, draw_panel, finish_deep, gap_summary, run_deep
+from lindyn.figures._deep import Sizes, deep_config, draw_panel, gap_summary, run_deep
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress
+from lindyn.figures._runs import Progress, finish
 from lindyn.theory import balanced_flow, fit_exponent, powerlaw_exponents, powerlaw_modes
 from lindyn.theory._deep_powerlaw import BalancedFlow
 
@@ -160,7 +160,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     )
     extra = {f"balanced_{k}/theory": _flow_dataset(f) for k, f in flows.items()}
     caption = _caption(labels, results, metrics)
-    return finish_deep(NAME, fig, title, (labels, results), extra, metrics, caption)
+    return finish(NAME, fig, title, (labels, results), metrics, caption, extra)
 
 
 RECIPE = register_figure(

@@ -24,7 +24,6 @@ from lindyn.figures._deep import (
     dmft_curve,
     draw_panel,
     draw_points,
-    finish_deep,
     gap_summary,
     ratio_axis,
     run_deep,
@@ -32,7 +31,7 @@ from lindyn.figures._deep import (
     sizes,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress
+from lindyn.figures._runs import Progress, finish
 
 NAME = "deep-sgd"
 QUICK_RATIOS, FULL_RATIOS = (0.25, 0.5, 1.0), (0.25, 0.5, 1.0, 2.0)
@@ -150,7 +149,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     metrics = _metrics(labels, results, population)
     caption = _caption(labels, results, metrics)
     extra = {"population/theory": limit}
-    return finish_deep(NAME, fig, title, (labels, results), extra, metrics, caption)
+    return finish(NAME, fig, title, (labels, results), metrics, caption, extra)
 
 
 RECIPE = register_figure(

@@ -24,14 +24,13 @@ from lindyn.figures._deep import (
     deep_config,
     dmft_curve,
     draw_panel,
-    finish_deep,
     gap_summary,
     run_deep,
     run_metrics,
     sizes,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
-from lindyn.figures._runs import Progress
+from lindyn.figures._runs import Progress, finish
 
 NAME = "deep-width"
 WIDTHS = (0.5, 1.0, 2.0, 4.0)
@@ -132,7 +131,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     )
     extra = {f"{p}_nu=inf/theory": ds for p, ds in limits.items()}
     caption = _caption(labels, results, metrics)
-    return finish_deep(NAME, fig, title, (labels, results), extra, metrics, caption)
+    return finish(NAME, fig, title, (labels, results), metrics, caption, extra)
 
 
 RECIPE = register_figure(

@@ -16,6 +16,18 @@ from lindyn.results import main_axis, seed_std
 __all__ = ["overlay", "new_figure", "pair"]
 
 
+def _shade_invalid(ax: Axes, theory: xr.Dataset, axis: str) -> None:
+    """Grey over the part of ``axis`` where ``theory["valid"]`` is false, labelled."""
+    if "valid" not in theory:
+        return
+    valid = np.asarray(theory["valid"].values, dtype=bool)
+    if valid.all():
+        return
+    x = theory[axis].values
+    start = x[int(np.argmin(valid))]
+    ax.axvspan(start, x[-1], color="0.5", alpha=0.15, lw=0, label="outside the theory's validity")
+
+
 def new_figure(ncols: int, *, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Axes]]:
     """A figure with a row of ``ncols`` axes."""
     fig = Figure(figsize=(width * ncols, height))
@@ -68,12 +80,22 @@ def overlay(
     """Draw ``variable``: theory solid, simulation dashed with a mean ± std band.
 
     One colour per curve; a variable with extra dims (e.g. ``mode``) gives one curve each.
+    Where the theory carries an error estimate ``<variable>_err``, a dotted ±2 err band
+    surrounds it; where it marks its own domain (``valid``), the part of the axis outside it
+    is shaded grey.
     """
     axis = main_axis(theory)
     pairs = zip(_curves(theory[variable], axis), _curves(sim[variable], axis), strict=True)
     t_th, t_si = theory[axis].values, sim[axis].values
+    error = theory.get(f"{variable}_err")
+    errors = _curves(error, axis) if error is not None else None
     for i, ((name, th), (_, si)) in enumerate(pairs):
         pair(ax, (t_th, th), (t_si, si), color=f"C{i % 10}", label=name)
+        if errors is not None:
+            low, high = (np.asarray(th) + s * 2 * np.asarray(errors[i][1]) for s in (-1, 1))
+            ax.plot(t_th, low, ":", color=f"C{i % 10}", lw=0.8)
+            ax.plot(t_th, high, ":", color=f"C{i % 10}", lw=0.8)
+    _shade_invalid(ax, theory, axis)
     if logx:
         ax.set_xscale("symlog", linthresh=float(t_th[1]))
     if logy:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lindyn.experiments import RunResult
+from lindyn.experiments._verdict import ORDER, Verdict
 from lindyn.figures import FigureResult
 from lindyn.results import atomic_write_text
 
@@ -21,6 +22,8 @@ h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
 table { border-collapse: collapse; font-size: 90%; margin: .5em 1em .5em 0; }
 td, th { border: 1px solid #ddd; padding: .2em .6em; text-align: left; }
 .ok { color: #187018; } .bad { color: #b00020; font-weight: bold; }
+.agree { color: #187018; } .disagree { color: #b00020; font-weight: bold; }
+.outside_validity { color: #b36b00; font-weight: bold; } .inconclusive { color: #666; }
 .row { display: flex; flex-wrap: wrap; align-items: flex-start; }
 pre { white-space: pre-wrap; font-size: 85%; background: #f7f7f7; padding: .5em; }
 img { max-width: 100%; border: 1px solid #eee; }
@@ -49,9 +52,11 @@ def _section(result: RunResult) -> str:
         else result.message
     )
     conventions = inspect.getdoc(sys.modules[exp.simulate.__module__]) or ""
+    badge, why = _verdict_html(result.verdict)
     return f"""
 <h2 id="{result.name}">{html.escape(result.name)}
-  <span class="{cls}">[{html.escape(result.status)}]</span></h2>
+  <span class="{cls}">[{html.escape(result.status)}]</span> {badge}</h2>
+{why}
 <p>{html.escape(caption)}</p>
 <details><summary>conventions</summary><pre>{html.escape(conventions)}</pre></details>
 <img src="{result.name}/figure.png" alt="{result.name} figure">
@@ -64,12 +69,23 @@ def _section(result: RunResult) -> str:
 """
 
 
+def _verdict_html(verdict: Verdict | None) -> tuple[str, str]:
+    """The heading badge and the reason line of a verdict (a figure may have none yet)."""
+    if verdict is None:
+        return "", "<p class='inconclusive'>verdict: not judged for this figure yet.</p>"
+    value = html.escape(verdict.value.replace("_", " "))
+    badge = f'<span class="{verdict.value}">{value}</span>'
+    return badge, f'<p class="{verdict.value}">verdict: {html.escape(verdict.why)}</p>'
+
+
 def _figure_section(figure: FigureResult) -> str:
     cls = "ok" if figure.status == "ok" else "bad"
     failure = "" if figure.status == "ok" else f"<p class='bad'>{html.escape(figure.message)}</p>"
+    badge, why = _verdict_html(figure.verdict)
     return f"""
 <h2 id="{figure.name}">figure {html.escape(figure.name)}
-  <span class="{cls}">[{html.escape(figure.status)}]</span></h2>
+  <span class="{cls}">[{html.escape(figure.status)}]</span> {badge}</h2>
+{why}
 <p>{html.escape(figure.caption)}</p>{failure}
 <img src="{figure.name}/figure.png" alt="{figure.name}">
 <details><summary>numbers</summary>{_table(figure.metrics, _number)}</details>
@@ -77,6 +93,11 @@ def _figure_section(figure: FigureResult) -> str:
    <a href="{figure.name}/metrics.json">metrics.json</a> ·
    full sizes: <code>lindyn reproduce {figure.name}</code></p>
 """
+
+
+def _figure_rank(figure: FigureResult) -> int:
+    """Figures that disagree first, those not judged yet last."""
+    return ORDER.index(figure.verdict.value) if figure.verdict is not None else len(ORDER)
 
 
 def write_index(
@@ -88,18 +109,36 @@ def write_index(
 ) -> Path:
     """Write ``out/index.html`` for runs and figures already saved under ``out/<name>/``."""
     sizes = "quick sizes" if quick else "full sizes"
+    results = sorted(results, key=lambda r: ORDER.index(r.verdict.value))  # stable
+    figures = sorted(figures, key=_figure_rank)
     names = [r.name for r in results] + [f.name for f in figures]
     toc = " · ".join(f'<a href="#{n}">{n}</a>' for n in names)
     summary = {r.name: r.status for r in results} | {f.name: f.status for f in figures}
+    verdicts = {r.name: r.verdict.to_dict() for r in results} | {
+        f.name: f.verdict.to_dict() if f.verdict is not None else None for f in figures
+    }
+    disagree = [
+        r.name for r in [*results, *figures] if r.verdict is not None and r.verdict.value != "agree"
+    ]
+    headline = (
+        f"<p class='disagree'>Not in agreement: {', '.join(disagree)} (listed first).</p>"
+        if disagree
+        else "<p class='agree'>Every judged comparison agrees within its errors.</p>"
+    )
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>lindyn report</title><style>{_STYLE}</style></head>
 <body><h1>lindyn report</h1>
 <p>Every registered experiment and figure at {sizes}: simulation and theory of the same
 configuration.</p>
+<p>Each experiment carries a verdict computed from its errors: <b>agree</b>, <b>disagree</b>,
+<b>outside validity</b> (the theory marks where it stops applying) or <b>inconclusive</b>;
+the reason follows it.</p>
+{headline}
 <p>{toc}</p>
 {"".join(_section(r) for r in results)}
 {"".join(_figure_section(f) for f in figures)}
 <script type="application/json" id="summary">{json.dumps(summary)}</script>
+<script type="application/json" id="verdicts">{json.dumps(verdicts)}</script>
 </body></html>
 """
     return atomic_write_text(out / "index.html", page)

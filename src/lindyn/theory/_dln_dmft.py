@@ -43,6 +43,7 @@ from jax import Array
 from scipy.special import ndtri
 from scipy.stats import qmc
 
+from lindyn._stats import calibrated_error
 from lindyn.theory._checks import validate
 from lindyn.theory._dln_processes import process
 from lindyn.theory._fixed_point import FixedPointResult, damped_fixed_point
@@ -71,8 +72,13 @@ class DLNDMFT:
         C_delta: ``(K, K)`` parameter-side correlation of :math:`\\beta - \\beta^*`.
         B: ``(K, K)`` discrete response :math:`\\mathbb E\\,\\partial\\beta_k/\\partial h_j` (the steps
             included; lower triangular, with a diagonal for the implicit ``"flow"`` scheme).
-        solve: the final fixed-point outcome (status, iterations, residual).
-        iterations: closure updates over all warm-start horizons.
+        solve: the final fixed-point outcome (status, iterations, residual); with replicas,
+            the worst one.
+        iterations: closure updates over all warm-start horizons (and replicas).
+        replicas: independent solves averaged (:func:`dln_dmft`).
+        train_loss_err, test_error_err: ``(K,)`` sampling errors of the curves with
+            ``replicas >= 2`` (:func:`lindyn.experiments.calibrated_error` of the replicas:
+            ±2 of it is a 95 % interval); ``None`` for a single solve.
     """
 
     times: np.ndarray
@@ -82,6 +88,9 @@ class DLNDMFT:
     B: np.ndarray
     solve: FixedPointResult
     iterations: int
+    replicas: int = 1
+    train_loss_err: np.ndarray | None = None
+    test_error_err: np.ndarray | None = None
 
 
 def quadrature_teacher(copies: int, rho: float) -> Array:
@@ -262,6 +271,7 @@ def dln_dmft(
     callback: Callable[[int, float], None] | None = None,
     linear: bool = False,
     sampler: str = "mc",
+    replicas: int = 1,
 ) -> DLNDMFT:
     r"""Solve the DMFT of a diagonal linear network on a time grid (module docstring).
 
@@ -316,13 +326,91 @@ def dln_dmft(
             them (``M = 3000`` as 2048, at ``K = 44``). The default stays ``"mc"``, whose
             results existing configurations reproduce (``benchmarks/dln_dmft.py`` measures
             both).
+        replicas: independent solves of ``copies`` copies each (replica 0 with ``seed``, the
+            others with seeds drawn from it), averaged; with ``replicas >= 2`` the result
+            carries the curves' sampling errors from the spread of the replicas, calibrated
+            for their number (Student's t). A replica reuses the compiled closure, so the
+            extra cost is the iterations only (0.4 s against a 22 s first solve at
+            ``K = 31``, ``M = 800``). The error is the Monte-Carlo spread; the bias of a finite
+            ``M`` is not in it: measured at ``K = 31`` (``dln`` quick config) against
+            :math:`M = 16000`, it is 2.4 % / 1.5 % at ``M = 100 / 200`` (3-6 copies per grid
+            point) and below the spread (0.3 %, 0.2 %, 0.04 %) from ``M = 400`` on (13 copies
+            per point): with fewer copies per grid point the error understates the gap to
+            :math:`M \to \infty`.
 
     Returns:
         :class:`DLNDMFT`; ``solve.status`` says whether the final iteration converged.
 
     Raises:
-        ValueError: a bad grid, scheme, theta or sampler.
+        ValueError: a bad grid, scheme, theta, sampler or number of replicas.
     """
+    validate(
+        [("replicas", replicas, isinstance(replicas, int) and replicas >= 1, "an integer >= 1")]
+    )
+    options = dict(
+        lam=lam, rho=rho, sigma=sigma, steps=steps, dt=dt, times=times, scheme=scheme,
+        theta=theta, copies=copies, damping=damping, anderson=anderson, tol=tol,
+        max_iter=max_iter, warm_start=warm_start, callback=callback, linear=linear,
+        sampler=sampler,
+    )  # fmt: skip
+    solves = [_solve(delta, alpha, seed=s, **options) for s in replica_seeds(seed, replicas)]
+    return solves[0] if replicas == 1 else _average(solves)
+
+
+def replica_seeds(seed: int, replicas: int) -> list[int]:
+    """``seed`` and ``replicas - 1`` seeds drawn from it (independent streams).
+
+    Example:
+        >>> replica_seeds(0, 1), len(set(replica_seeds(0, 4)))
+        ([0], 4)
+    """
+    drawn = np.random.SeedSequence(seed).generate_state(max(replicas - 1, 0), dtype=np.uint32)
+    return [seed, *(int(s) & 0x7FFFFFFF for s in drawn)]
+
+
+def _average(solves: list[DLNDMFT]) -> DLNDMFT:
+    """The mean of independent solves, with the calibrated error of the curves."""
+    order = {"converged": 0, "max_iter": 1, "diverged": 2}
+    worst = max(solves, key=lambda s: order.get(s.solve.status, 3))
+    curves = {k: np.stack([getattr(s, k) for s in solves]) for k in ("train_loss", "test_error")}
+    return DLNDMFT(
+        times=solves[0].times,
+        train_loss=curves["train_loss"].mean(axis=0),
+        test_error=curves["test_error"].mean(axis=0),
+        C_delta=np.mean([s.C_delta for s in solves], axis=0),
+        B=np.mean([s.B for s in solves], axis=0),
+        solve=worst.solve,
+        iterations=sum(s.iterations for s in solves),
+        replicas=len(solves),
+        train_loss_err=np.asarray(calibrated_error(curves["train_loss"], 0)),
+        test_error_err=np.asarray(calibrated_error(curves["test_error"], 0)),
+    )
+
+
+def _solve(
+    delta: float,
+    alpha: float,
+    *,
+    lam: float,
+    rho: float,
+    sigma: float,
+    steps: int | None,
+    dt: float | None,
+    times: np.ndarray | None,
+    scheme: str,
+    theta: float,
+    copies: int,
+    seed: int,
+    damping: float,
+    anderson: int,
+    tol: float,
+    max_iter: int,
+    warm_start: bool,
+    callback: Callable[[int, float], None] | None,
+    linear: bool,
+    sampler: str,
+) -> DLNDMFT:
+    """One solve of :func:`dln_dmft` (its arguments)."""
     grid = dmft_grid(times, steps, dt)
     validate(
         [

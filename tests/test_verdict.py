@@ -1,0 +1,113 @@
+"""Verdicts from the two sides' errors: agree, disagree, outside validity, inconclusive."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import lindyn
+from lindyn.experiments import Verdict, calibrated_error, curve_verdict, observables
+
+
+@pytest.fixture(scope="module")
+def linreg():
+    exp = lindyn.get("linreg")
+    return exp, exp.config(quick=True)
+
+
+def test_calibrated_error_covers_95_percent():
+    """±2 calibrated errors of 4 normal samples hold the true mean 95 % of the time (the plain
+    standard error: 86 %); 40 000 trials give ±0.2 % (one s.e.)."""
+    rng = np.random.default_rng(0)
+    samples = rng.standard_normal((40_000, 4))
+    inside = np.abs(samples.mean(axis=1)) <= 1.96 * calibrated_error(samples, 1)
+    plain = np.abs(samples.mean(axis=1)) <= 1.96 * samples.std(axis=1, ddof=1) / 2
+    assert inside.mean() == pytest.approx(0.95, abs=0.006)
+    assert plain.mean() == pytest.approx(0.86, abs=0.01)
+
+
+def test_one_sample_has_no_error():
+    assert np.isinf(calibrated_error(np.ones((1, 3)))).all()
+
+
+def test_the_real_theory_agrees_and_a_wrong_one_disagrees(linreg):
+    """A test double whose theory is 25 % off must be told apart from the exact theory of the
+    same run (8 seeds at quick size resolve about 6 %: a 5 % error is within their tolerance)."""
+    exp, config = linreg
+    right = lindyn.run(exp, config, seeds=8)
+    assert right.verdict.value == "agree", right.verdict.why
+
+    def wrong_predict(c):
+        th = exp.predict(c)
+        return th.assign(train_loss=th["train_loss"] * 1.25)
+
+    wrong = lindyn.run(dataclasses.replace(exp, predict=wrong_predict), config, seeds=8)
+    assert wrong.verdict.value == "disagree", wrong.verdict.why
+    assert "train_loss" in wrong.verdict.why and "tolerance" in wrong.verdict.why
+
+
+def _curves(gap: float, *, seeds: int = 6, valid_from: int | None = None) -> tuple:
+    t = np.linspace(0, 4, 41)
+    tau = np.exp(-t)
+    rng = np.random.default_rng(1)
+    noise = 0.01 * rng.standard_normal((seeds, t.size))
+    bias = gap * (t > 3)  # a departure late in time only
+    sim = xr.Dataset({"loss": (("seed", "time"), tau + bias + noise)}, coords={"time": t})
+    th = xr.Dataset({"loss": ("time", tau)}, coords={"time": t})
+    if valid_from is not None:
+        th["valid"] = ("time", t < t[valid_from])
+        th.attrs["validity"] = "the step is past the stability edge"
+    return sim, th
+
+
+def test_a_late_departure_outside_validity_is_not_a_disagreement():
+    sim, th = _curves(0.2)
+    assert curve_verdict(sim, th).value == "disagree"
+    sim, th = _curves(0.2, valid_from=25)  # t = 2.5: the departure (t > 3) lies beyond
+    verdict = curve_verdict(sim, th)
+    assert verdict.value == "outside_validity", verdict.why
+    assert "time=2.5" in verdict.why and "stability edge" in verdict.why
+    sim, th = _curves(0.2, valid_from=35)  # t = 3.5: the departure starts inside
+    assert curve_verdict(sim, th).value == "disagree"
+
+
+def test_the_theory_error_widens_the_tolerance():
+    """A gap of 0.05 is 15 s.e. of the simulation alone, but within 3 theory errors of 0.02."""
+    sim, th = _curves(0.05)
+    assert curve_verdict(sim, th).value == "disagree"
+    th["loss_err"] = xr.full_like(th["loss"], 0.02)
+    assert observables(th) == ["loss"]
+    assert curve_verdict(sim, th).value == "agree"
+
+
+def test_the_systematic_allowance_is_relative_to_the_scale():
+    sim, th = _curves(0.05)
+    assert curve_verdict(sim, th, systematic=0.03).value == "disagree"
+    assert curve_verdict(sim, th, systematic=0.06).value == "agree"
+
+
+def test_one_seed_or_a_diverged_simulation_is_inconclusive():
+    sim, th = _curves(0.0, seeds=1)
+    assert curve_verdict(sim, th).value == "inconclusive"
+    sim, th = _curves(0.0)
+    sim["loss"][0, -1] = np.inf
+    assert curve_verdict(sim, th).value == "inconclusive"
+
+
+def test_a_verdict_value_is_checked():
+    with pytest.raises(ValueError, match="value"):
+        Verdict("fine", "")
+
+
+def test_overlay_draws_the_theory_error_and_the_invalid_region():
+    from lindyn.plot import new_figure, overlay
+
+    sim, th = _curves(0.0, valid_from=30)
+    th["loss_err"] = xr.full_like(th["loss"], 0.01)
+    _, (ax,) = new_figure(1)
+    overlay(ax, sim, th, "loss")
+    band = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    np.testing.assert_allclose(band[1].get_ydata() - band[0].get_ydata(), 0.04)
+    shaded = [p for p in ax.patches if p.get_label() == "outside the theory's validity"]
+    assert len(shaded) == 1 and shaded[0].get_x() == pytest.approx(3.0)
