@@ -52,3 +52,30 @@ def test_replicas_average_independent_solves():
 def test_bad_replicas_are_refused():
     with pytest.raises(ValueError, match="replicas"):
         dln_dmft(copies=100, replicas=0, **SETTING)
+
+
+def test_rtol_is_met():
+    """A solve at rtol = 1e-2 reaches it and lies within 1 % of one at rtol = 2.5e-3."""
+    coarse = dln_dmft(copies=800, seed=1, rtol=1e-2, **SETTING)
+    fine = dln_dmft(copies=800, seed=2, rtol=2.5e-3, **SETTING)
+    assert coarse.accuracy <= 1e-2 and fine.accuracy <= 2.5e-3
+    assert coarse.replicas < fine.replicas
+    for a, b in ((coarse.test_error, fine.test_error), (coarse.train_loss, fine.train_loss)):
+        np.testing.assert_allclose(a, b, rtol=1e-2)
+
+
+def test_rtol_capped_says_what_it_reached():
+    res = dln_dmft(copies=100, seed=1, rtol=1e-4, max_replicas=6, **SETTING)
+    assert res.replicas == 6 and res.accuracy > 1e-4
+
+
+def test_the_experiment_reports_an_unmet_rtol():
+    import lindyn
+
+    exp = lindyn.get("dln")
+    config = exp.config(d=100, t_max=1.0, copies=100, rtol=1e-4, max_replicas=4)
+    theory = exp.predict(config)
+    assert theory.attrs["replicas"] == 4 and theory.attrs["accuracy"] > 1e-4
+    assert "rtol" in theory.attrs["accuracy_note"]
+    verdict = exp.judge(exp.simulate(config, seeds=3), theory, config)
+    assert "not the rtol" in verdict.why

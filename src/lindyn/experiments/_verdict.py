@@ -28,8 +28,9 @@ The verdict is
 * ``"inconclusive"`` if the simulation has fewer than two seeds (no error to judge a gap by)
   or non-finite values (it diverged).
 
-Each verdict carries a one-line reason naming the worst point and its gap in units of the
-tolerance.
+A theory that could not reach the accuracy asked of it says so in ``attrs["accuracy_note"]``,
+which the reason quotes. Each verdict carries a one-line reason naming the worst point and its
+gap in units of the tolerance.
 """
 
 from __future__ import annotations
@@ -168,10 +169,12 @@ def curve_verdict(
     )
     assert worst is not None, "no variable to compare"
     ratio, v, where, gap, allowed = worst
+    note = f"; {theory.attrs['accuracy_note']}" if "accuracy_note" in theory.attrs else ""
     if ratio > 1:
         return Verdict(
             "disagree",
-            f"{v} at {where}: gap {gap:.3g} is {ratio:.3g}× the tolerance {allowed:.3g} ({budget})",
+            f"{v} at {where}: gap {gap:.3g} is {ratio:.3g}× the tolerance {allowed:.3g} "
+            f"({budget}){note}",
         )
     if not bool(valid.all()):
         start = _fmt(theory[axis].values[int(np.argmin(valid.values))])
@@ -180,11 +183,11 @@ def curve_verdict(
         return Verdict(
             "outside_validity",
             f"agree up to {axis}={start}; from there {reason}{seen} (largest gap before it "
-            f"{ratio:.2g}× the tolerance)",
+            f"{ratio:.2g}× the tolerance){note}",
         )
     return Verdict(
         "agree",
-        f"largest gap {ratio:.2g}× the tolerance ({v} at {where}; {budget})",
+        f"largest gap {ratio:.2g}× the tolerance ({v} at {where}; {budget}){note}",
     )
 
 

@@ -260,8 +260,16 @@ def mark_validity(theory: xr.Dataset, edge: np.ndarray | None) -> xr.Dataset:
 def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
     """Curve gaps; per observable ``v``: ``final_<v>`` and ``theory_final_<v>`` (seed mean and
     DMFT at the last step), ``final_rel_gap_<v>`` (their relative difference), ``min_<v>`` and
-    ``theory_min_<v>`` (smallest over the steps: early stopping)."""
+    ``theory_min_<v>`` (smallest over the steps: early stopping); ``theory_max_edge_sharpness``
+    (the largest :math:`s(t)` of :func:`mark_validity`) and ``theory_valid_steps`` (the steps
+    before the first :math:`s > 1`; all of them when the theory stays valid), so that sweeps
+    can tell the points where finite networks are not expected to follow the DMFT."""
     metrics = curve_metrics(sim, theory, OBSERVABLES)
+    if "edge_sharpness" in theory:
+        edge = theory["edge_sharpness"].values
+        finite = edge[np.isfinite(edge)]
+        metrics["theory_max_edge_sharpness"] = float(finite.max()) if finite.size else math.nan
+        metrics["theory_valid_steps"] = float(theory["valid"].values.sum())
     for v in OBSERVABLES:
         mean = sim[v].mean("seed").values
         curve = theory[v].values

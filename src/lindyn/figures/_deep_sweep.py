@@ -36,6 +36,7 @@ __all__ = [
     "log_grid",
     "loss_curves",
     "optimum_metrics",
+    "outside_validity",
     "run_sweeps",
     "shift_steps",
     "sweep_status",
@@ -133,6 +134,17 @@ def loss_curves(ds: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
     return out[0], out[1]
 
 
+def outside_validity(ds: xr.DataArray | xr.Dataset) -> xr.DataArray:
+    """True at the sweep points whose DMFT leaves its validity for finite networks: the
+    largest :math:`s(t)` (``theory_max_edge_sharpness``,
+    :func:`lindyn.experiments.deep.mark_validity`) above 1; False where it was not stored."""
+    from lindyn.experiments.deep import EDGE
+
+    if "theory_max_edge_sharpness" not in ds:
+        return xr.zeros_like(ds["status"], dtype=bool)
+    return ds["theory_max_edge_sharpness"] > EDGE
+
+
 def _strings(da: xr.DataArray) -> np.ndarray:
     """The values of a string variable (zarr's variable-length strings) as Python ``str``."""
     values = np.asarray(da.values)
@@ -194,13 +206,16 @@ def optimum_metrics(
 
 @dataclasses.dataclass(frozen=True)
 class Curve:
-    """One member of a family on a panel: DMFT solid, simulation dashed with circles, and an
-    optional theory-only reference (dotted); diverged points are NaN."""
+    """One member of a family on a panel: DMFT solid, simulation dashed with circles, an
+    optional theory-only reference (dotted) and an optional mask ``outside`` of the points
+    where the DMFT is outside its validity for finite networks (:func:`outside_validity`),
+    ringed grey; diverged points are NaN."""
 
     label: str
     theory: np.ndarray
     simulation: np.ndarray
     reference: np.ndarray | None = None
+    outside: np.ndarray | None = None
 
 
 def _mark_optimum(ax: Axes, etas: np.ndarray, values: np.ndarray, style: dict) -> None:
@@ -213,8 +228,14 @@ def draw_panel(ax: Axes, etas: Sequence[float], curves: Sequence[Curve], title: 
     """Final test loss against :math:`\\eta` (log-log); stars at the argmins (filled: DMFT,
     open: simulation); a cross at the top where a simulation diverged."""
     x = np.asarray(etas)
+    ringed = False
     for k, c in enumerate(curves):
         color = f"C{k % 10}"
+        if c.outside is not None and np.any(c.outside):
+            label = None if ringed else "DMFT s > 1: finite D not expected to follow"
+            ax.plot(x[c.outside], c.theory[c.outside], "o", ms=11, mfc="0.88", mec="0.55",
+                    zorder=0, label=label)  # fmt: skip
+            ringed = True
         ax.plot(x, c.theory, "-", color=color, lw=2.6, alpha=0.6, label=c.label)
         ax.plot(x, c.simulation, "--o", color=color, lw=1.0, ms=4, mfc="none")
         if c.reference is not None:
