@@ -16,7 +16,9 @@ calibrated the same way; 0 where the theory gives none, i.e. closed forms exact 
 :math:`z = 3`, :math:`r = 10^{-3}` the resolution of a comparison (integration tolerances
 of the simulation; a gap below 0.1 % of the curve's scale is not resolved) and
 :math:`\varsigma` the documented relative gap of an approximate theory
-(:attr:`lindyn.Experiment.systematic`).
+(:attr:`lindyn.Experiment.systematic`). The tolerance is at least :math:`10^{-9}` of the
+largest theory value of the run (:data:`ROUNDING`), so that a quantity the theory conserves
+exactly (``saxe``'s imbalance, 0) is not judged against a simulation's rounding (1e-18).
 
 The verdict is
 
@@ -57,6 +59,7 @@ __all__ = [
 VERDICTS = ("agree", "disagree", "outside_validity", "inconclusive")
 ORDER = ("disagree", "outside_validity", "inconclusive", "agree")  # worst first
 RESOLUTION = 1e-3  # relative gap below which a comparison is not resolved
+ROUNDING = 1e-9  # of the run's largest theory value: a gap below it is rounding
 CRITICAL = 3.0  # gap allowed, in combined (calibrated) standard errors
 ERROR_SUFFIX = "_err"
 VALID = "valid"
@@ -94,9 +97,10 @@ def observables(theory: xr.Dataset) -> list[str]:
 
 
 def _tolerance(
-    sim: xr.DataArray, theory: xr.Dataset, v: str, relative: float
+    sim: xr.DataArray, theory: xr.Dataset, v: str, relative: float, floor: float
 ) -> tuple[xr.DataArray, xr.DataArray]:
-    """The gap of the seed mean to the theory and its allowed size (module docstring)."""
+    """The gap of the seed mean to the theory and its allowed size (module docstring), at
+    least ``floor``."""
     tau = theory[v]
     axis = main_axis(theory)
     window = 2 * max(1, sim.sizes[axis] // 20) + 1
@@ -105,7 +109,7 @@ def _tolerance(
     err_theory = theory[v + ERROR_SUFFIX] if v + ERROR_SUFFIX in theory else xr.zeros_like(tau)
     scale = float(np.max(np.abs(tau.values))) if tau.size else 0.0
     allowed = CRITICAL * np.sqrt(err_sim**2 + err_theory**2) + relative * scale
-    allowed = np.maximum(allowed, np.finfo(np.float64).tiny)
+    allowed = np.maximum(allowed, max(floor, np.finfo(np.float64).tiny))
     return sim.mean("seed") - tau, allowed
 
 
@@ -152,10 +156,11 @@ def curve_verdict(
     axis = main_axis(theory)
     valid = theory[VALID] if VALID in theory else xr.ones_like(theory[axis], dtype=bool)
     relative = max(RESOLUTION, systematic)
+    floor = ROUNDING * max(float(np.nanmax(np.abs(theory[v].values))) for v in names)
     worst: tuple[float, str, str, float, float] | None = None  # ratio, v, where, gap, allowed
     outside: list[str] = []
     for v in names:
-        gap, allowed = _tolerance(sim[v], theory, v, relative)
+        gap, allowed = _tolerance(sim[v], theory, v, relative, floor)
         ratio = (np.abs(gap) / allowed).where(np.isfinite(theory[v]), np.inf)
         bad_outside = (ratio > 1) & ~valid
         if bool(bad_outside.any()):

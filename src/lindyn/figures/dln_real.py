@@ -8,7 +8,7 @@ import numpy as np
 
 from lindyn.data import load_real
 from lindyn.experiments import RunResult, dln, get
-from lindyn.figures._dln import DELTA, Sizes, dln_config, draw, finish, sizes
+from lindyn.figures._dln import DELTA, dln_config, draw, finish, sizes
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
 from lindyn.figures._runs import Progress, run_many
 from lindyn.plot import new_figure
@@ -33,7 +33,7 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     the two runs the departure from universality."""
     base = sizes(quick)
     d = load_real(DATASET)[0].shape[1]
-    size = Sizes(d, base.copies, 16 if quick else 64, base.dt)
+    size = dataclasses.replace(base, d=d, seeds=16 if quick else 64)
     labels = [f"α={a:g}" for a in ALPHAS]
     configs = [
         (lab, dln_config(size, alpha=a, t_max=20.0, design=DATASET))

@@ -93,7 +93,7 @@ def overlay(
         pair(ax, (t_th, th), (t_si, si), color=f"C{i % 10}", label=name)
         if errors is not None:
             low, high = (np.asarray(th) + s * 2 * np.asarray(errors[i][1]) for s in (-1, 1))
-            ax.plot(t_th, low, ":", color=f"C{i % 10}", lw=0.8)
+            ax.plot(t_th, low, ":", color=f"C{i % 10}", lw=0.8, label=f"theory ±2 err {name}")
             ax.plot(t_th, high, ":", color=f"C{i % 10}", lw=0.8)
     _shade_invalid(ax, theory, axis)
     if logx:
