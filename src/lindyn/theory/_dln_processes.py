@@ -248,8 +248,14 @@ def mirror_update(
     delta: Array,
     theta: float,
     linear: bool = False,
+    lam: Array | float = 0.0,
 ) -> tuple[Array, ...]:
     r"""One theta-step k -> k + 1 of the mirror process and of its tangent (module docstring).
+
+    The ``linear`` variant steps :math:`\dot\theta = h - \lambda\theta` (its weight decay,
+    as in the ``"gd"`` process) with the same rule; the non-linear one carries
+    :math:`\lambda` in ``scale`` (:math:`\alpha_t = \alpha e^{-\lambda t}`) and needs no
+    ``lam``.
 
     Args:
         state: :math:`(H_k, h_k, G_k, \Psi_k)`: mirror variable, field, field tangent
@@ -264,13 +270,16 @@ def mirror_update(
     (H, h, G, Psi), (c, G_exp, a) = state, field
     g = eta * theta * delta * a
     rhs = H + eta * (1 - theta) * h + eta * theta * (c + delta * a * beta_star)
-    if linear:
-        H1 = rhs / (1 + g)
-        beta, phi = H1, jnp.ones_like(H1)
-    else:
-        H1 = _mirror_root(g, scale, rhs)
-        beta = scale * jnp.sinh(2 * H1)
-        phi = 2 * jnp.sqrt(beta**2 + scale**2)
+    if linear:  # theta-rule of -lam * theta: explicit part in rhs, implicit in the divisor
+        keep, shrink = 1 - eta * (1 - theta) * lam, eta * theta * lam
+        H1 = (rhs - eta * (1 - theta) * lam * H) / (1 + g + shrink)
+        Psi1 = (keep * Psi + eta * (1 - theta) * G + eta * theta * G_exp) / (1 + g + shrink)
+        beta, r = H1, Psi1
+        h1 = c - delta * a * (beta - beta_star)
+        return H1, h1, G_exp - delta * a * r, Psi1, beta, r
+    H1 = _mirror_root(g, scale, rhs)
+    beta = scale * jnp.sinh(2 * H1)
+    phi = 2 * jnp.sqrt(beta**2 + scale**2)
     Psi1 = (Psi + eta * (1 - theta) * G + eta * theta * G_exp) / (1 + g * phi)[:, None]
     r = phi[:, None] * Psi1
     h1 = c - delta * a * (beta - beta_star)
@@ -295,7 +304,7 @@ def _mirror_process(linear: bool, theta: float, block: int, widths: int) -> Proc
             G_exp = (jnp.arange(memory.shape[1]) == k + 1) - delta * memory
             scale = (alpha * jnp.exp(-lam * times[k + 1])) ** 2
             H1, h1, G1, Psi1, beta, r = mirror_update(
-                (H, h, G, Psi), (c, G_exp, a), eta, scale, beta_star, delta, theta, linear
+                (H, h, G, Psi), (c, G_exp, a), eta, scale, beta_star, delta, theta, linear, lam
             )
             dbeta = dbeta.at[:, k + 1].set(beta - beta_star)
             return (H1, h1, dbeta), (G1, Psi1), r
