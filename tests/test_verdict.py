@@ -87,8 +87,8 @@ def test_the_systematic_allowance_is_relative_to_the_scale():
     assert curve_verdict(sim, th, systematic=0.06).value == "agree"
 
 
-def test_one_seed_or_a_diverged_simulation_is_inconclusive():
-    sim, th = _curves(0.0, seeds=1)
+def test_two_seeds_or_a_diverged_simulation_is_inconclusive():
+    sim, th = _curves(0.0, seeds=2)
     assert curve_verdict(sim, th).value == "inconclusive"
     sim, th = _curves(0.0)
     sim["loss"][0, -1] = np.inf

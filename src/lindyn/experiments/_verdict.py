@@ -10,7 +10,9 @@ with :math:`\bar s` the seed mean of the simulation, :math:`e_s` its calibrated 
 (:func:`lindyn._stats.calibrated_error`), the largest within :math:`\pm` 5 % of the points
 along the axis (where the curves of a few seeds cross, their spread at one point is
 accidentally near zero, and the largest of many gap-to-spread ratios would find it: two seeds
-of ``linreg`` disagreed with the exact theory that way), :math:`\tau` the theory and
+of ``linreg`` disagreed with the exact theory that way) and at least the curve's median
+relative spread times :math:`|\bar s|` (seeds that run close over a whole stretch),
+:math:`\tau` the theory and
 :math:`e_\tau` its own error estimate (the variable ``<v>_err`` of the theory dataset,
 calibrated the same way; 0 where the theory gives none, i.e. closed forms exact to rounding),
 :math:`z = 3`, :math:`r = 10^{-3}` the resolution of a comparison (integration tolerances
@@ -27,8 +29,9 @@ The verdict is
   variable ``valid`` on the main axis, with the reason in ``attrs["validity"]``) and agrees
   everywhere else;
 * ``"agree"`` if the bound holds everywhere;
-* ``"inconclusive"`` if the simulation has fewer than two seeds (no error to judge a gap by)
-  or non-finite values (it diverged).
+* ``"inconclusive"`` if the simulation has fewer than three seeds (two seeds' spread is a
+  single :math:`\chi_1` draw, below a tenth of the truth 8 % of the time) or non-finite
+  values (it diverged).
 
 A theory that could not reach the accuracy asked of it says so in ``attrs["accuracy_note"]``,
 which the reason quotes. Each verdict carries a one-line reason naming the worst point and its
@@ -60,6 +63,7 @@ VERDICTS = ("agree", "disagree", "outside_validity", "inconclusive")
 ORDER = ("disagree", "outside_validity", "inconclusive", "agree")  # worst first
 RESOLUTION = 1e-3  # relative gap below which a comparison is not resolved
 ROUNDING = 1e-9  # of the run's largest theory value: a gap below it is rounding
+MIN_SEEDS = 3  # two seeds' spread is one chi(1) draw: 8 % of the time below a tenth of the truth
 CRITICAL = 3.0  # gap allowed, in combined (calibrated) standard errors
 ERROR_SUFFIX = "_err"
 VALID = "valid"
@@ -105,12 +109,24 @@ def _tolerance(
     axis = main_axis(theory)
     window = 2 * max(1, sim.sizes[axis] // 20) + 1
     err_sim = calibrated_error(sim, "seed").rolling({axis: window}, center=True, min_periods=1)
-    err_sim = err_sim.max()
+    err_sim = np.maximum(err_sim.max(), _typical_spread(sim))
     err_theory = theory[v + ERROR_SUFFIX] if v + ERROR_SUFFIX in theory else xr.zeros_like(tau)
     scale = float(np.max(np.abs(tau.values))) if tau.size else 0.0
     allowed = CRITICAL * np.sqrt(err_sim**2 + err_theory**2) + relative * scale
     allowed = np.maximum(allowed, max(floor, np.finfo(np.float64).tiny))
     return sim.mean("seed") - tau, allowed
+
+
+def _typical_spread(sim: xr.DataArray) -> xr.DataArray:
+    """The calibrated error the curve's median relative spread gives at each point: seeds
+    whose curves run close over a stretch (their spread is one estimate with ``n - 1``
+    degrees of freedom, correlated along the axis) do not shrink the tolerance there below
+    what the rest of the curve shows."""
+    mean = np.abs(sim.mean("seed"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = (calibrated_error(sim, "seed") / mean).values
+    finite = relative[np.isfinite(relative) & (relative > 0)]
+    return mean * (float(np.median(finite)) if finite.size else 0.0)
 
 
 def _where(da: xr.DataArray) -> tuple[str, float, tuple[int, ...]]:
@@ -148,8 +164,12 @@ def curve_verdict(
     """
     names = list(observables(theory) if variables is None else variables)
     seeds = sim.sizes.get("seed", 1)
-    if seeds < 2:
-        return Verdict("inconclusive", f"{seeds} seed: no simulation error to judge a gap by")
+    if seeds < MIN_SEEDS:
+        return Verdict(
+            "inconclusive",
+            f"{seeds} seed{'s' * (seeds > 1)}: too few to estimate the simulation's spread "
+            f"(at least {MIN_SEEDS})",
+        )
     for v in names:
         if not np.all(np.isfinite(sim[v].values)):
             return Verdict("inconclusive", f"the simulation's {v} has non-finite values")

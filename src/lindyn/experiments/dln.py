@@ -201,7 +201,7 @@ def predict(config: Config) -> xr.Dataset:
     curves = {"train_loss": res.train_loss, "test_error": res.test_error}
     if res.replicas > 1:
         curves |= {"train_loss_err": res.train_loss_err, "test_error_err": res.test_error_err}
-    return trajectory(
+    theory = trajectory(
         curves,
         res.times,
         experiment=NAME,
@@ -217,6 +217,13 @@ def predict(config: Config) -> xr.Dataset:
             **_accuracy_note(config, res),
         },
     )
+    if config.design != "gaussian":  # a universality test, not a check of the DMFT
+        theory["valid"] = ("time", res.times == 0, {"role": "validity"})
+        theory.attrs["validity"] = (
+            f"the DMFT assumes an i.i.d. Gaussian design; on {config.design} it is the "
+            "universality conjecture, not the theory"
+        )
+    return theory
 
 
 def _accuracy_note(config: Config, res) -> dict[str, str]:
