@@ -108,8 +108,9 @@ def _tolerance(
     tau = theory[v]
     axis = main_axis(theory)
     window = 2 * max(1, sim.sizes[axis] // 20) + 1
-    err_sim = calibrated_error(sim, "seed").rolling({axis: window}, center=True, min_periods=1)
-    err_sim = np.maximum(err_sim.max(), _typical_spread(sim))
+    err = calibrated_error(sim, "seed")
+    pooled = err.rolling({axis: window}, center=True, min_periods=1).max()
+    err_sim = np.maximum(pooled, _typical_spread(sim, err))
     err_theory = theory[v + ERROR_SUFFIX] if v + ERROR_SUFFIX in theory else xr.zeros_like(tau)
     scale = float(np.max(np.abs(tau.values))) if tau.size else 0.0
     allowed = CRITICAL * np.sqrt(err_sim**2 + err_theory**2) + relative * scale
@@ -117,14 +118,14 @@ def _tolerance(
     return sim.mean("seed") - tau, allowed
 
 
-def _typical_spread(sim: xr.DataArray) -> xr.DataArray:
+def _typical_spread(sim: xr.DataArray, err: xr.DataArray) -> xr.DataArray:
     """The calibrated error the curve's median relative spread gives at each point: seeds
     whose curves run close over a stretch (their spread is one estimate with ``n - 1``
     degrees of freedom, correlated along the axis) do not shrink the tolerance there below
     what the rest of the curve shows."""
     mean = np.abs(sim.mean("seed"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        relative = (calibrated_error(sim, "seed") / mean).values
+        relative = (err / mean).values
     finite = relative[np.isfinite(relative) & (relative > 0)]
     return mean * (float(np.median(finite)) if finite.size else 0.0)
 
