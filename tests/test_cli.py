@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import lindyn
+from lindyn.cli._app import main
 from lindyn.experiments._verdict import VERDICTS
 from lindyn.figures import figure_names
 
@@ -73,15 +74,28 @@ def test_run_json_schema(tmp_path):
         (["run", "dln", "--set", "method=flow", "--set", "dt=3"], "dt"),
         (["run", "dln", "--set", "method=flow", "--set", "t_max=100"], "copies"),
         (["reproduce", "dln-nope"], "figure"),
+        (["report", "--only", "saxe,nope"], "only"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, field):
-    res = _lindyn(*args, cwd=tmp_path)
-    assert res.returncode == 2
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and field in lines[0], res.stderr
-    assert res.stdout == ""
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    tmp_path, monkeypatch, capsys, args, field
+):
+    """In process, through the function behind the script (``lindyn.cli.main`` is
+    ``sys.exit(main())``; ``test_script_exit_code_on_bad_input`` runs the script itself)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], err
+    assert out == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_script_exit_code_on_bad_input(tmp_path):
+    res = _lindyn("run", "dln", "--set", "alpha=0", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "alpha" in res.stderr
+    assert res.stdout == "" and list(tmp_path.iterdir()) == []
 
 
 def test_out_must_be_a_folder(tmp_path):
@@ -116,23 +130,27 @@ def test_integer_keys_accept_exponent_notation(tmp_path):
     assert json.loads(res.stdout)["config"]["n"] == 100
 
 
-@pytest.mark.slow
-def test_report_quick(tmp_path):
-    res = _lindyn("report", "--quick", "--seeds", "2", "--out", str(tmp_path / "rep"))
+def test_report_quick_on_chosen_sections(tmp_path):
+    """The report's page, files, status and verdict blocks, on two experiments and a figure
+    (``make demo`` builds every section; each experiment and figure has its own tests)."""
+    chosen = ["linreg", "saxe", "pesme-limit"]
+    args = ("report", "--quick", "--seeds", "3", "--only", ",".join(chosen))
+    res = _lindyn(*args, "--out", str(tmp_path / "rep"))
     assert res.returncode == 0, res.stderr
     index = tmp_path / "rep" / "index.html"
     assert res.stdout.strip() == str(index.resolve())
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted([*chosen, "index.html"])
     page = index.read_text()
-    names = [*lindyn.names(), *figure_names()]
-    for name in names:
+    for name in chosen:
         assert f'src="{name}/figure.png"' in page
         assert (tmp_path / "rep" / name / "figure.png").exists()
     summary = json.loads(page.split('id="summary">')[1].split("</script>")[0])
-    assert summary == {name: "ok" for name in names}
+    assert summary == {name: "ok" for name in chosen}
     verdicts = json.loads(page.split('id="verdicts">')[1].split("</script>")[0])
-    assert set(verdicts) == set(names)
-    for name in lindyn.names():  # every experiment is judged; figures may not be yet
+    assert set(verdicts) == set(chosen)
+    for name in chosen:
         assert verdicts[name]["value"] in VERDICTS and verdicts[name]["why"]
+    assert verdicts["linreg"]["value"] == "agree"  # exact theory, 3 seeds
 
 
 def test_capacity_table_json():

@@ -19,6 +19,7 @@ import lindyn.experiments.capacity
 import lindyn.figures._deep_sweep
 import lindyn.models._gaussian
 import lindyn.models._reduced
+import lindyn.report._build
 import lindyn.theory._activations
 import lindyn.theory._capacity
 import lindyn.theory._capacity_finite
@@ -83,6 +84,7 @@ def test_readme_saddle_example_runs():
         lindyn._stats,
         lindyn.experiments._verdict,
         lindyn.theory._dln_dmft,
+        lindyn.report._build,
     ],
 )
 def test_docstring_examples(module):

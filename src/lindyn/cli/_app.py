@@ -152,18 +152,25 @@ def report(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("report"),
     quick: Annotated[bool, typer.Option(help="small sizes (the demo)")] = False,
     seeds: Annotated[int | None, typer.Option(help="seeds per experiment")] = None,
+    only: Annotated[
+        str | None, typer.Option(help="comma-separated experiments and figures [all]")
+    ] = None,
 ) -> None:
-    """Run every registered experiment and figure and write OUT/index.html."""
+    """Run every registered experiment and figure (or those named by --only) and write
+    OUT/index.html."""
     from lindyn.experiments import check_seeds
-    from lindyn.report import build_report
+    from lindyn.report import build_report, split_sections
 
     try:
         if seeds is not None:
             check_seeds(seeds)
+        experiments, figures = split_sections(only)
     except ValueError as e:
         raise InputError(str(e)) from None
     _check_out(out)
-    index, results, figures = build_report(out, quick=quick, seeds=seeds)
+    index, results, figures = build_report(
+        out, quick=quick, seeds=seeds, experiments=experiments, figures=figures
+    )
     typer.echo(str(index.resolve()))
     failed = [r for r in [*results, *figures] if r.status != "ok"]
     for r in failed:

@@ -128,7 +128,7 @@ def run(
 
     Example:
         >>> import lindyn
-        >>> res = lindyn.run("linreg", lindyn.get("linreg").config(quick=True), seeds=2)
+        >>> res = lindyn.run("linreg", lindyn.get("linreg").config(quick=True), seeds=3)
         >>> res.status, res.verdict.value
         ('ok', 'agree')
     """

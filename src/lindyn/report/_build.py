@@ -10,7 +10,7 @@ from lindyn.figures import FigureResult, figure_names, get_figure
 from lindyn.plot import new_figure
 from lindyn.report._html import write_index
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "split_sections"]
 
 
 def build_report(
@@ -33,7 +33,7 @@ def build_report(
         The path of ``index.html``, the runs and the figures (failures are reported, not raised).
     """
     out = Path(out)
-    chosen = experiments or names()
+    chosen = names() if experiments is None else experiments
     plates = figure_names() if figures is None else figures
     total = len(chosen) + len(plates)
     results: list[RunResult] = []
@@ -52,6 +52,32 @@ def build_report(
             drawn.append(figure)
         report("report: done", total, total)
     return write_index(out, results, drawn, quick=quick), results, drawn
+
+
+def split_sections(only: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The experiments and the figures named in ``only`` (comma-separated; ``None``: all).
+
+    Example:
+        >>> split_sections("saxe,pesme-limit")
+        (('saxe',), ('pesme-limit',))
+        >>> split_sections("saxe,nope")
+        Traceback (most recent call last):
+        ...
+        ValueError: only: unknown 'nope'; one of the experiments and figures of `lindyn list`
+    """
+    if only is None:
+        return None, None
+    chosen = [name.strip() for name in only.split(",") if name.strip()]
+    if not chosen:
+        raise ValueError("only: must name at least one experiment or figure")
+    known = set(names()) | set(figure_names())
+    for name in chosen:
+        if name not in known:
+            raise ValueError(
+                f"only: unknown {name!r}; one of the experiments and figures of `lindyn list`"
+            )
+    experiments = tuple(n for n in chosen if n in names())
+    return experiments, tuple(n for n in chosen if n not in experiments)
 
 
 def _draw_figure(name: str, quick: bool) -> FigureResult:
