@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 OUT    ?= report
-# test processes (pytest-xdist); one file per process, so a file's module fixtures run once
+# processes: pytest-xdist workers (one file each, so module fixtures run once), report sections
 JOBS   ?= 2
 
 .PHONY: setup demo test test-fast lint format clean
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: setup
-	$(BIN)/lindyn report --quick --out $(OUT)/
+	$(BIN)/lindyn report --quick --jobs $(JOBS) --out $(OUT)/
 	@echo "report written to $(abspath $(OUT))/index.html"
 
 lint: setup

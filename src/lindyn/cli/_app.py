@@ -155,6 +155,7 @@ def report(
     only: Annotated[
         str | None, typer.Option(help="comma-separated experiments and figures [all]")
     ] = None,
+    jobs: Annotated[int, typer.Option(help="worker processes (sections run in parallel)")] = 1,
 ) -> None:
     """Run every registered experiment and figure (or those named by --only) and write
     OUT/index.html."""
@@ -165,14 +166,16 @@ def report(
         if seeds is not None:
             check_seeds(seeds)
         experiments, figures = split_sections(only)
+        if jobs < 1:
+            raise ValueError(f"jobs: must be >= 1, got {jobs}")
     except ValueError as e:
         raise InputError(str(e)) from None
     _check_out(out)
-    index, results, figures = build_report(
-        out, quick=quick, seeds=seeds, experiments=experiments, figures=figures
+    index, sections = build_report(
+        out, quick=quick, seeds=seeds, experiments=experiments, figures=figures, jobs=jobs
     )
     typer.echo(str(index.resolve()))
-    failed = [r for r in [*results, *figures] if r.status != "ok"]
+    failed = [r for r in sections if r.status != "ok"]
     for r in failed:
         _err.print(f"[red]{r.name}: {r.message}[/red]")
     if failed:

@@ -37,7 +37,7 @@ class Experiment:
         phase_diagram: ``sweep dataset -> Figure``, the experiment's own drawing of a 2-D
             sweep (panels, levels, the lines its theory predicts); ``None`` for the generic
             maps of :func:`lindyn.experiments.phase_figure`.
-        verdict: ``(sim, theory, config) -> Verdict``, the experiment's own judgement of
+        verdict: ``(sim, theory, config, family) -> Verdict``, the experiment's own judgement of
             agreement; ``None`` for :func:`lindyn.experiments.curve_verdict` over the
             theory's observables with the ``systematic`` allowance.
     """
@@ -53,14 +53,15 @@ class Experiment:
     seeds: int = 4
     systematic: Callable[[Any], float] | None = None
     phase_diagram: Callable[[xr.Dataset], Figure] | None = None
-    verdict: Callable[[xr.Dataset, xr.Dataset, Any], Verdict] | None = None
+    verdict: Callable[[xr.Dataset, xr.Dataset, Any, int], Verdict] | None = None
 
-    def judge(self, sim: xr.Dataset, theory: xr.Dataset, config: Any) -> Verdict:
-        """The verdict of ``sim`` against ``theory`` (module :mod:`lindyn.experiments._verdict`)."""
+    def judge(self, sim: xr.Dataset, theory: xr.Dataset, config: Any, family: int = 1) -> Verdict:
+        """The verdict of ``sim`` against ``theory`` (module :mod:`lindyn.experiments._verdict`),
+        one of ``family`` verdicts drawn together (a figure's runs)."""
         if self.verdict is not None:
-            return self.verdict(sim, theory, config)
+            return self.verdict(sim, theory, config, family)
         systematic = self.systematic(config) if self.systematic is not None else 0.0
-        return curve_verdict(sim, theory, systematic=systematic)
+        return curve_verdict(sim, theory, systematic=systematic, family=family)
 
     def config(self, *, quick: bool = False, **overrides: Any) -> Any:
         """The default (or quick) config with ``overrides`` applied and validated."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from lindyn.experiments import Experiment, RunResult, combined_verdict, run
+from lindyn.experiments import Experiment, RunResult, Verdict, combined_verdict, run
 from lindyn.figures._registry import FigureResult
 
 __all__ = ["Progress", "run_many", "groups", "first_failure", "finish"]
@@ -53,6 +54,13 @@ def first_failure(results: Sequence[RunResult]) -> tuple[str, str]:
     return "ok", "ok"
 
 
+def _judge(result: RunResult, family: int) -> Verdict:
+    """The run's verdict as one of the ``family`` runs of a figure (its critical value covers
+    the largest gap of all of them)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverged run holds inf
+        return result.experiment.judge(result.simulation, result.theory, result.config, family)
+
+
 def finish(
     name: str,
     fig: Figure,
@@ -65,7 +73,7 @@ def finish(
     """Title and lay out the figure. Its data are the runs (and ``extra`` theory-only
     datasets, saved beside them), its status their first failure (the runs', then the solver
     status in ``extra``'s attrs), its verdict :func:`lindyn.experiments.combined_verdict` of
-    the runs."""
+    the runs, each judged as one of them."""
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     labels, results = runs
@@ -73,6 +81,6 @@ def finish(
     for key, ds in (extra or {}).items():
         if status == "ok" and ds.attrs.get("status", "ok") != "ok":
             status, message = str(ds.attrs["status"]), f"{key}: {ds.attrs.get('message', '')}"
-    verdict = combined_verdict(labels, [r.verdict for r in results])
+    verdict = combined_verdict(labels, [_judge(r, len(results)) for r in results])
     data = groups(labels, results) | dict(extra or {})
     return FigureResult(name, fig, data, metrics, caption, status, message, verdict)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from lindyn._progress import progress_bar
-from lindyn.experiments import RunResult, get, names, run
+from lindyn.experiments import get, names, run
 from lindyn.figures import FigureResult, figure_names, get_figure
 from lindyn.plot import new_figure
-from lindyn.report._html import write_index
+from lindyn.report._html import Section, experiment_section, figure_section, write_index
 
 __all__ = ["build_report", "split_sections"]
 
@@ -20,38 +22,66 @@ def build_report(
     seeds: int | None = None,
     experiments: tuple[str, ...] | None = None,
     figures: tuple[str, ...] | None = None,
+    jobs: int = 1,
     progress: bool = True,
-) -> tuple[Path, list[RunResult], list[FigureResult]]:
+) -> tuple[Path, list[Section]]:
     """Run the experiments and draw the figures (all registered ones by default), and write
     ``out/index.html``.
 
     Each experiment's ``result.nc``, ``figure.png`` and ``metrics.json`` go to
     ``out/<experiment>/``, each figure's ``figure.png``, ``data.nc`` and ``metrics.json`` to
-    ``out/<figure>/``. A progress bar on stderr shows what is running.
+    ``out/<figure>/``. With ``jobs`` > 1 the sections run in that many worker processes (JAX's
+    compilation, much of a quick section's time, runs on one core); the page is the same. A
+    progress bar on stderr shows what is running.
 
     Returns:
-        The path of ``index.html``, the runs and the figures (failures are reported, not raised).
+        The path of ``index.html`` and the sections (failures are reported, not raised).
     """
+    if jobs < 1:
+        raise ValueError(f"jobs: must be >= 1, got {jobs}")
     out = Path(out)
-    chosen = names() if experiments is None else experiments
-    plates = figure_names() if figures is None else figures
-    total = len(chosen) + len(plates)
-    results: list[RunResult] = []
-    drawn: list[FigureResult] = []
+    tasks = [("experiment", n) for n in (names() if experiments is None else experiments)]
+    tasks += [("figure", n) for n in (figure_names() if figures is None else figures)]
+    done: dict[tuple[str, str], Section] = {}
     with progress_bar(enabled=progress) as report:
-        for name in chosen:
-            report(f"report: {name}", len(results), total)
-            exp = get(name)
-            result = run(exp, exp.config(quick=quick), seeds=seeds, throw=False)
-            result.save(out / name)
-            results.append(result)
-        for name in plates:
-            report(f"report: figure {name}", len(results) + len(drawn), total)
-            figure = _draw_figure(name, quick)
-            figure.save(out / name)
-            drawn.append(figure)
-        report("report: done", total, total)
-    return write_index(out, results, drawn, quick=quick), results, drawn
+        report(f"report: {tasks[0][1] if tasks else 'nothing'}", 0, len(tasks))
+        if jobs == 1:
+            for i, task in enumerate(tasks):
+                report(f"report: {task[1]}", i, len(tasks))
+                done[task] = make_section(*task, out, quick, seeds)
+        else:
+            _run_parallel(tasks, out, quick, seeds, jobs, done, report)
+        report("report: done", len(tasks), len(tasks))
+    sections = [done[task] for task in tasks]
+    return write_index(out, sections, quick=quick), sections
+
+
+def _run_parallel(tasks, out, quick, seeds, jobs, done, report) -> None:
+    """Run ``tasks`` in ``jobs`` fresh processes (spawned: JAX does not survive a fork),
+    figures first (they take longest), filling ``done`` as they finish."""
+    context = multiprocessing.get_context("spawn")
+    order = sorted(tasks, key=lambda task: task[0] != "figure")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures: dict[Future, tuple[str, str]] = {
+            pool.submit(make_section, *task, out, quick, seeds): task for task in order
+        }
+        for future in as_completed(futures):
+            task = futures[future]
+            done[task] = future.result()
+            report(f"report: {task[1]} done", len(done), len(tasks))
+
+
+def make_section(kind: str, name: str, out: Path, quick: bool, seeds: int | None) -> Section:
+    """Run the experiment (or draw the figure) ``name``, save it under ``out/<name>/`` and
+    return its rendered section."""
+    if kind == "experiment":
+        exp = get(name)
+        result = run(exp, exp.config(quick=quick), seeds=seeds, throw=False)
+        result.save(out / name)
+        return experiment_section(result)
+    drawn = _draw_figure(name, quick)
+    drawn.save(out / name)
+    return figure_section(drawn)
 
 
 def split_sections(only: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
 import json
@@ -14,7 +15,26 @@ from lindyn.experiments._verdict import ORDER, Verdict
 from lindyn.figures import FigureResult
 from lindyn.results import atomic_write_text
 
-__all__ = ["write_index"]
+__all__ = ["Section", "experiment_section", "figure_section", "write_index"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One section of the page, rendered: what the index needs of a run or a figure (small
+    and picklable, so that a worker process can send it back)."""
+
+    name: str
+    kind: str  # "experiment" or "figure"
+    status: str
+    message: str
+    verdict: Verdict | None
+    html: str
+
+    @property
+    def rank(self) -> int:
+        """Sections that disagree first, those not judged yet last."""
+        return ORDER.index(self.verdict.value) if self.verdict is not None else len(ORDER)
+
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -40,6 +60,18 @@ def _table(rows: Mapping[str, object], fmt: Callable[[object], str] = str) -> st
 
 def _number(v: object) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def experiment_section(result: RunResult) -> Section:
+    """The rendered section of an experiment's run (saved under ``<name>/``)."""
+    html_ = _section(result)
+    return Section(result.name, "experiment", result.status, result.message, result.verdict, html_)
+
+
+def figure_section(figure: FigureResult) -> Section:
+    """The rendered section of a figure (saved under ``<name>/``)."""
+    html_ = _figure_section(figure)
+    return Section(figure.name, "figure", figure.status, figure.message, figure.verdict, html_)
 
 
 def _section(result: RunResult) -> str:
@@ -95,31 +127,15 @@ def _figure_section(figure: FigureResult) -> str:
 """
 
 
-def _figure_rank(figure: FigureResult) -> int:
-    """Figures that disagree first, those not judged yet last."""
-    return ORDER.index(figure.verdict.value) if figure.verdict is not None else len(ORDER)
-
-
-def write_index(
-    out: Path,
-    results: Sequence[RunResult],
-    figures: Sequence[FigureResult] = (),
-    *,
-    quick: bool,
-) -> Path:
-    """Write ``out/index.html`` for runs and figures already saved under ``out/<name>/``."""
+def write_index(out: Path, sections: Sequence[Section], *, quick: bool) -> Path:
+    """Write ``out/index.html`` for sections already saved under ``out/<name>/``: experiments,
+    then figures, each in the order given with those that do not agree first."""
     sizes = "quick sizes" if quick else "full sizes"
-    results = sorted(results, key=lambda r: ORDER.index(r.verdict.value))  # stable
-    figures = sorted(figures, key=_figure_rank)
-    names = [r.name for r in results] + [f.name for f in figures]
-    toc = " · ".join(f'<a href="#{n}">{n}</a>' for n in names)
-    summary = {r.name: r.status for r in results} | {f.name: f.status for f in figures}
-    verdicts = {r.name: r.verdict.to_dict() for r in results} | {
-        f.name: f.verdict.to_dict() if f.verdict is not None else None for f in figures
-    }
-    disagree = [
-        r.name for r in [*results, *figures] if r.verdict is not None and r.verdict.value != "agree"
-    ]
+    ordered = sorted(sections, key=lambda s: (s.kind != "experiment", s.rank))  # stable
+    toc = " · ".join(f'<a href="#{s.name}">{s.name}</a>' for s in ordered)
+    summary = {s.name: s.status for s in ordered}
+    verdicts = {s.name: s.verdict.to_dict() if s.verdict is not None else None for s in ordered}
+    disagree = [s.name for s in ordered if s.verdict is not None and s.verdict.value != "agree"]
     headline = (
         f"<p class='disagree'>Not in agreement: {', '.join(disagree)} (listed first).</p>"
         if disagree
@@ -135,8 +151,7 @@ configuration.</p>
 the reason follows it.</p>
 {headline}
 <p>{toc}</p>
-{"".join(_section(r) for r in results)}
-{"".join(_figure_section(f) for f in figures)}
+{"".join(s.html for s in ordered)}
 <script type="application/json" id="summary">{json.dumps(summary)}</script>
 <script type="application/json" id="verdicts">{json.dumps(verdicts)}</script>
 </body></html>
