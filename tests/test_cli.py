@@ -75,6 +75,7 @@ def test_run_json_schema(tmp_path):
         (["run", "dln", "--set", "method=flow", "--set", "t_max=100"], "copies"),
         (["reproduce", "dln-nope"], "figure"),
         (["report", "--only", "saxe,nope"], "only"),
+        (["report", "--jobs", "0"], "jobs"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(
@@ -132,9 +133,10 @@ def test_integer_keys_accept_exponent_notation(tmp_path):
 
 def test_report_quick_on_chosen_sections(tmp_path):
     """The report's page, files, status and verdict blocks, on two experiments and a figure
-    (``make demo`` builds every section; each experiment and figure has its own tests)."""
+    in two worker processes, as ``make demo`` builds every section (each experiment and
+    figure has its own tests); the page lists them in the order asked."""
     chosen = ["linreg", "saxe", "pesme-limit"]
-    args = ("report", "--quick", "--seeds", "3", "--only", ",".join(chosen))
+    args = ("report", "--quick", "--seeds", "3", "--jobs", "2", "--only", ",".join(chosen))
     res = _lindyn(*args, "--out", str(tmp_path / "rep"))
     assert res.returncode == 0, res.stderr
     index = tmp_path / "rep" / "index.html"
@@ -151,6 +153,7 @@ def test_report_quick_on_chosen_sections(tmp_path):
     for name in chosen:
         assert verdicts[name]["value"] in VERDICTS and verdicts[name]["why"]
     assert verdicts["linreg"]["value"] == "agree"  # exact theory, 3 seeds
+    assert list(summary) == chosen  # all agree or are inconclusive: no reordering
 
 
 def test_capacity_table_json():

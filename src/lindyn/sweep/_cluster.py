@@ -43,7 +43,9 @@ def connect(client: Client | str | None, workers: int | None = None) -> Iterator
 
     if client is None:
         with _ctrl_c_ignored():  # by the worker processes, which inherit this
-            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True)
+            cluster = LocalCluster(  # dashboard on a free port: sweeps may run side by side
+                n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
         with cluster, Client(cluster) as local:
             yield local
     elif isinstance(client, str):
