@@ -29,6 +29,7 @@ import lindyn.theory._dln_conventions
 import lindyn.theory._dln_timescales
 import lindyn.theory._fixed_point
 import lindyn.theory._grids
+import lindyn.theory._stability
 import lindyn.theory.capacity
 import lindyn.train._flow
 import lindyn.train._observe
@@ -85,6 +86,7 @@ def test_readme_saddle_example_runs():
         lindyn.experiments._verdict,
         lindyn.theory._dln_dmft,
         lindyn.report._build,
+        lindyn.theory._stability,
     ],
 )
 def test_docstring_examples(module):

@@ -40,6 +40,8 @@ from lindyn.experiments._compare import curve_metrics
 from lindyn.experiments._deep_data import deep_spectrum
 from lindyn.experiments._deep_sim import Run, run_seeds
 from lindyn.experiments._registry import Experiment, register
+from lindyn.experiments._validity import EDGE as EDGE
+from lindyn.experiments._validity import mark_validity as mark_validity
 from lindyn.models import DeepLinear
 from lindyn.plot import new_figure, overlay
 from lindyn.results import trajectory
@@ -50,7 +52,6 @@ OBSERVABLES = ("train_loss", "test_loss")
 MEMORY_LIMIT = 2 * 2**30  # bytes a DMFT solve may hold
 SIM_MEMORY_LIMIT = 2**30  # bytes of one seed's data and weights
 _STATUS = {"converged": "ok"}  # DMFT statuses -> Solution status names
-EDGE = 1.0  # the DMFT's residual multiplier s(t) beyond which finite networks leave it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,29 +233,6 @@ def predict(config: Config) -> xr.Dataset:
         },
     )
     return mark_validity(theory, res.edge_sharpness)
-
-
-def mark_validity(theory: xr.Dataset, edge: np.ndarray | None) -> xr.Dataset:
-    r"""Add the DMFT's stability diagnostic :math:`s(t)` (variable ``edge_sharpness``,
-    :func:`lindyn.theory._deep_dmft_solver.edge_sharpness`) and the mask ``valid``: false from
-    the first step where :math:`s(t) > 1` (:data:`EDGE`), where the train residual is carried
-    by overshooting modes and finite networks leave the :math:`D \to \infty` curve (attrs
-    ``validity`` says so). The closed-form fast paths (``edge`` None) are valid throughout."""
-    if edge is None:
-        return theory
-    over = np.nan_to_num(edge, nan=0.0) > EDGE
-    valid = np.ones(edge.size, dtype=bool)
-    if over.any():
-        first = int(np.argmax(over))
-        valid[first:] = False
-        theory.attrs["validity"] = (
-            f"the DMFT's residual multiplier s = 1 - C(t,t-1)/C(t-1,t-1) is {edge[first]:.2f} > "
-            f"{EDGE:g}: the residual rides overshooting modes near the stability edge, where "
-            "finite networks shed them and fall below the D -> inf curve"
-        )
-    theory["edge_sharpness"] = ("time", edge, {"role": "diagnostic"})
-    theory["valid"] = ("time", valid, {"role": "validity"})
-    return theory
 
 
 def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:

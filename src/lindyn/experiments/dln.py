@@ -42,10 +42,12 @@ from lindyn.data import REAL_DATASETS, gaussian_design, load_real, noisy_labels,
 from lindyn.experiments._common import simulation_dataset
 from lindyn.experiments._compare import curve_metrics
 from lindyn.experiments._registry import Experiment, register
+from lindyn.experiments._validity import mark_validity
 from lindyn.models import DiagonalLinear
 from lindyn.plot import new_figure, overlay
 from lindyn.results import config_of, trajectory
 from lindyn.theory import dln_dmft, flow_grid
+from lindyn.theory._stability import residual_multiplier
 from lindyn.train import gradient_descent, gradient_flow, recorder
 
 NAME = "dln"
@@ -217,6 +219,8 @@ def predict(config: Config) -> xr.Dataset:
             **_accuracy_note(config, res),
         },
     )
+    if config.method == "gd":  # steps near the stability edge: finite d leaves the DMFT
+        theory = mark_validity(theory, residual_multiplier(res.residual_correlation(config.sigma)))
     if config.design != "gaussian":  # a universality test, not a check of the DMFT
         theory["valid"] = ("time", res.times == 0, {"role": "validity"})
         theory.attrs["validity"] = (

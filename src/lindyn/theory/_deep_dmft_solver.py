@@ -21,6 +21,7 @@ import numpy as np
 
 from lindyn.theory._deep_dmft_data import Modes, Sampling, data_side
 from lindyn.theory._deep_dmft_layers import Layers, hidden_layers, residual_stream
+from lindyn.theory._stability import residual_multiplier
 
 __all__ = ["BLOW_UP", "DeepDMFT", "Problem", "Progress", "State", "solve"]
 
@@ -282,9 +283,5 @@ def edge_sharpness(C_delta: np.ndarray, solved: int, steps: int) -> np.ndarray:
         :math:`C_\Delta(t-1, t-1) = 0`.
     """
     out = np.full(steps + 1, np.nan)
-    t = np.arange(1, solved)
-    previous = np.diag(C_delta)[t - 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = 1.0 - C_delta[t, t - 1] / previous
-    out[t] = np.where(previous > 0, s, np.nan)
+    out[:solved] = residual_multiplier(C_delta[:solved, :solved])
     return out

@@ -95,6 +95,15 @@ class DLNDMFT:
     train_loss_err: np.ndarray | None = None
     test_error_err: np.ndarray | None = None
 
+    def residual_correlation(self, sigma: float) -> np.ndarray:
+        r"""The train residual's two-time correlation, sample side (module docstring):
+        :math:`C_r = \bar A(\sigma^2\mathbf 1\mathbf 1^\top + C_\Delta)\bar A^\top`,
+        :math:`\bar A = (I + \bar B)^{-1}`, for label noise ``sigma``; its diagonal is twice
+        the train loss."""
+        K = self.times.size
+        A = np.linalg.inv(np.eye(K) + self.B)
+        return A @ (sigma**2 * np.ones((K, K)) + self.C_delta) @ A.T
+
     @property
     def accuracy(self) -> float:
         r""":math:`\max_{t > 0}` of err/|curve| over ``train_loss`` and ``test_error``."""
