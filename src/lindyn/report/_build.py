@@ -44,7 +44,6 @@ def build_report(
     tasks += [("figure", n) for n in (figure_names() if figures is None else figures)]
     done: dict[tuple[str, str], Section] = {}
     with progress_bar(enabled=progress) as report:
-        report(f"report: {tasks[0][1] if tasks else 'nothing'}", 0, len(tasks))
         if jobs == 1:
             for i, task in enumerate(tasks):
                 report(f"report: {task[1]}", i, len(tasks))
