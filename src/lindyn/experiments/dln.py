@@ -182,9 +182,11 @@ def simulate_at(config: Config, times: np.ndarray, seeds: int = 4) -> xr.Dataset
 def predict(config: Config) -> xr.Dataset:
     """The DMFT of the same scheme on the same grid, the mean of ``replicas`` independent solves
     (more, up to ``max_replicas``, until the relative accuracy ``rtol`` is met) with the
-    curves' sampling errors ``train_loss_err`` and ``test_error_err`` (±2 of them a 95 %
-    interval) when there are several; solver status, iterations, residual, replicas and the
-    accuracy reached in attrs (``accuracy_note`` when ``rtol`` was not met)."""
+    curves' errors ``train_loss_err`` and ``test_error_err`` when there are several: the
+    sampling error (±2 of it a 95 % interval) and, under ``method="flow"``, the grid's
+    Richardson error ``<curve>_disc`` in quadrature (:func:`lindyn.theory.dln_dmft`); solver
+    status, iterations, residual, replicas and the accuracy reached in attrs
+    (``accuracy_note`` when ``rtol`` was not met)."""
     res = dln_dmft(
         config.delta,
         config.alpha,
@@ -200,9 +202,11 @@ def predict(config: Config) -> xr.Dataset:
         rtol=config.rtol or None,
         max_replicas=max(config.max_replicas, config.replicas),
     )
-    curves = {"train_loss": res.train_loss, "test_error": res.test_error}
+    curves = {v: getattr(res, v) for v in OBSERVABLES}
     if res.replicas > 1:
-        curves |= {"train_loss_err": res.train_loss_err, "test_error_err": res.test_error_err}
+        curves |= {f"{v}_err": res.error(v) for v in OBSERVABLES}
+    if res.test_error_disc is not None:
+        curves |= {f"{v}_disc": getattr(res, f"{v}_disc") for v in OBSERVABLES}
     theory = trajectory(
         curves,
         res.times,
@@ -219,6 +223,9 @@ def predict(config: Config) -> xr.Dataset:
             **_accuracy_note(config, res),
         },
     )
+    for v in OBSERVABLES:
+        if f"{v}_disc" in theory:
+            theory[f"{v}_disc"].attrs["role"] = "error"
     if config.method == "gd":  # steps near the stability edge: finite d leaves the DMFT
         theory = mark_validity(theory, residual_multiplier(res.residual_correlation(config.sigma)))
     if config.design != "gaussian":  # a universality test, not a check of the DMFT
@@ -235,11 +242,23 @@ def _accuracy_note(config: Config, res) -> dict[str, str]:
     it), else nothing."""
     if not config.rtol or res.accuracy <= config.rtol:
         return {}
+    grid_bound = res.test_error_disc is not None and _relative(res, "disc") > _relative(res, "err")
+    remedy = f"lower dt (now {config.dt})" if grid_bound else "raise max_replicas or copies"
     return {
         "accuracy_note": f"the DMFT reached a relative accuracy of {res.accuracy:.2%}, not the "
         f"rtol {config.rtol:.2%} asked for, with {res.replicas} replicas of {config.copies} "
-        "copies (raise max_replicas or copies)"
+        f"copies ({remedy})"
     }
+
+
+def _relative(res, kind: str) -> float:
+    """The largest relative error of one ``kind`` (``"err"``, sampling; ``"disc"``, the grid)
+    over both curves, at t > 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return max(
+            float(np.max(np.abs(getattr(res, f"{v}_{kind}")[1:] / getattr(res, v)[1:])))
+            for v in OBSERVABLES
+        )
 
 
 def compare(sim: xr.Dataset, theory: xr.Dataset) -> dict[str, float]:
