@@ -81,6 +81,11 @@ def test_deep_lr_quick_figure(lr_figure, tmp_path):
         assert m[f"ntk/{source}/shift_steps"] >= 2, source
         assert m[f"ntk/{source}/eta_star_nu=0.5"] < m[f"ntk/{source}/eta_star_nu=4"]
     assert m["points_ok"] > 0
+    # 2 seeds per point at the quick size: the sweep says so rather than judge
+    assert (
+        lr_figure.verdict.value == "inconclusive" and "points inconclusive" in lr_figure.verdict.why
+    )
+    assert document["verdict"] == lr_figure.verdict.to_dict()
 
 
 def test_deep_residual_quick_figure(residual_figure, tmp_path):
@@ -94,6 +99,8 @@ def test_deep_residual_quick_figure(residual_figure, tmp_path):
         sqrt, constant = (m[f"{b}/{source}/shift_steps"] for b in ("sqrt_depth", "constant"))
         assert constant >= sqrt + 2, source  # the constant branch drifts, to smaller eta
         assert m[f"constant/{source}/eta_star_L=4"] < m[f"constant/{source}/eta_star_L=1"]
+    assert residual_figure.verdict.value == "inconclusive"  # 2 seeds per point, quick
+    assert residual_figure.verdict.why.startswith("L1: ")  # the worst sweep, named
 
 
 def test_diverged_points_are_absent_not_values(residual_figure):

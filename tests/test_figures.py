@@ -47,9 +47,14 @@ def test_unknown_figure_names_the_known_ones():
         get_figure("x")
 
 
-def test_fitted_rate_recovers_an_exponential():
-    t = np.linspace(0, 100, 200)
-    assert fitted_rate(t, 3.0 * np.exp(-2 * 0.07 * t), 100.0) == pytest.approx(0.07, rel=1e-10)
+def test_fitted_rate_recovers_the_edge_law_not_a_plain_exponential():
+    """The late law t^(-3/2) e^(-2 kappa t) gives kappa back; a plain exponential (no edge
+    prefactor) reads 3/(4t) faster, as the docstring says."""
+    t = np.linspace(1.0, 100.0, 200)
+    edge = 3.0 * t**-1.5 * np.exp(-2 * 0.07 * t)
+    assert fitted_rate(t, edge, 100.0) == pytest.approx(0.07, rel=1e-10)
+    plain = fitted_rate(t, np.exp(-2 * 0.07 * t), 100.0)
+    assert plain == pytest.approx(0.07 - 0.75 * np.polyfit(t[t >= 50], np.log(t[t >= 50]), 1)[0])
 
 
 def test_field_quantile_of_the_search_fields():
@@ -82,10 +87,11 @@ def test_reproduce_writes_figure_data_and_metrics(tmp_path):
     assert document["status"] == "ok"
     metrics = document["metrics"]
     for a in ("0.3", "1"):
-        # finite d = 400 and 3 seeds: end points within 10 % of the static value, the fitted
-        # late rate within 25 % of kappa (the finite-n spectral edge moves it up)
+        # finite d = 400 and 3 seeds (seed spread about 9 % and 7 %): end points and the late
+        # rate fitted with the spectral edge's t^(-3/2) within 15 % of the static values
         sim, static = metrics[f"α={a}/test_error_sim"], metrics[f"α={a}/test_error_static"]
-        assert abs(sim / static - 1) < 0.1
-        assert abs(metrics[f"α={a}/kappa_sim"] / metrics[f"α={a}/kappa_theory"] - 1) < 0.25
+        assert abs(sim / static - 1) < 0.15
+        assert abs(metrics[f"α={a}/kappa_sim"] / metrics[f"α={a}/kappa_theory"] - 1) < 0.15
+    assert document["verdict"]["value"] == "agree", document["verdict"]
     groups = load_groups(out / "data.nc")
     assert np.all(np.diff(groups["theory"]["test_error"].values) > 0)

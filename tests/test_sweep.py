@@ -23,6 +23,7 @@ from distributed import Client
 
 import lindyn
 from lindyn.cli._app import main
+from lindyn.experiments import VERDICTS
 from lindyn.sweep import (
     STORE_NAME,
     StoreMismatchError,
@@ -33,6 +34,7 @@ from lindyn.sweep import (
     _summary,
     make_grid,
     parse_grid,
+    sweep_verdict,
 )
 from lindyn.sweep import _sweep as sweep_module
 from lindyn.sweep import _task as task_module
@@ -255,10 +257,12 @@ def test_sweep_equals_direct_runs(swept):
     for sigma in GRID["sigma"]:
         for n in GRID["n"]:
             config = LINREG.config(quick=True, **FIXED, sigma=sigma, n=n)
-            direct = lindyn.run(LINREG, config, seeds=SEEDS).metrics
+            run = lindyn.run(LINREG, config, seeds=SEEDS, family=ds.status.size)
+            direct = run.metrics | {"verdict": float(VERDICTS.index(run.verdict.value))}
             assert names == set(direct)
             stored = {k: ds[k].sel(sigma=sigma, n=n).item() for k in direct}
             assert stored == direct  # exactly: the runs are deterministic
+    assert sweep_verdict(ds).value == "inconclusive"  # 2 seeds per point
     attrs = ds.attrs
     assert (attrs["experiment"], attrs["seeds"], attrs["quick"]) == ("linreg", SEEDS, True)
     assert json.loads(attrs["grid"]) == GRID and json.loads(attrs["fixed"]) == FIXED

@@ -150,3 +150,34 @@ def test_effective_points_count_independent_comparisons():
     assert effective_points(walk, "time") < 30
     assert critical_value(1, 64) == 3.0
     assert critical_value(effective_points(white, "time"), 64) > 3.9
+
+
+def _sweep(codes, status=None):
+    """A one-axis sweep whose points hold the verdict ``codes`` (NaN: not judged)."""
+    n = len(codes)
+    data = {"status": ("eta", status or ["ok"] * n), "verdict": ("eta", np.asarray(codes, float))}
+    return xr.Dataset(data, coords={"eta": [0.01 * (i + 1) for i in range(n)]})
+
+
+@pytest.mark.parametrize(
+    ("codes", "value", "said"),
+    [
+        ([0, 0, 2], "agree", "2 of 3 points agree, 1 outside the theory's validity"),
+        ([0, 1, 1], "disagree", "2 points disagree (first eta=0.02)"),
+        ([0, 3, np.nan], "inconclusive", "1 not judged"),
+        ([2, 2], "outside_validity", "0 of 2 points agree"),
+        ([np.nan, np.nan], "inconclusive", "no point judged"),
+    ],
+)
+def test_a_sweep_is_judged_where_its_theory_applies(codes, value, said):
+    from lindyn.sweep import sweep_verdict
+
+    verdict = sweep_verdict(_sweep(codes))
+    assert verdict.value == value and said in verdict.why
+
+
+def test_a_sweep_without_verdicts_is_not_judged():
+    from lindyn.sweep import sweep_verdict
+
+    verdict = sweep_verdict(_sweep([0]).drop_vars("verdict"))
+    assert verdict.value == "inconclusive" and "no verdicts" in verdict.why

@@ -20,6 +20,7 @@ from lindyn.experiments._registry import register as register
 from lindyn.experiments._run import RunResult as RunResult
 from lindyn.experiments._run import check_seeds as check_seeds
 from lindyn.experiments._run import run as run
+from lindyn.experiments._verdict import VERDICTS as VERDICTS
 from lindyn.experiments._verdict import Verdict as Verdict
 from lindyn.experiments._verdict import combined_verdict as combined_verdict
 from lindyn.experiments._verdict import curve_verdict as curve_verdict

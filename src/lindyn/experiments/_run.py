@@ -116,6 +116,7 @@ def run(
     *,
     seeds: int | None = None,
     throw: bool = True,
+    family: int = 1,
 ) -> RunResult:
     """Simulate and predict ``config`` (the experiment's default if None) and compare them.
 
@@ -125,6 +126,8 @@ def run(
         seeds: number of simulated seeds; the experiment's default if None.
         throw: raise :class:`lindyn.train.TrainingError` if the simulation diverged or a
             solver failed; with ``throw=False`` the result carries the status and message.
+        family: the verdict is one of ``family`` drawn together (a sweep's points, a
+            figure's runs): its critical value covers the largest gap of all of them.
 
     Example:
         >>> import lindyn
@@ -143,5 +146,5 @@ def run(
     if throw and status != "ok":
         raise TrainingError(message)
     with np.errstate(invalid="ignore", over="ignore"):
-        verdict = exp.judge(sim, theory, config)
+        verdict = exp.judge(sim, theory, config, family)
     return RunResult(exp, config, sim, theory, metrics, status, message, verdict)

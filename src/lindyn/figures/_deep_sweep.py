@@ -25,6 +25,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter
 
+from lindyn.experiments import Verdict, combined_verdict
 from lindyn.figures._runs import Progress
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "run_sweeps",
     "shift_steps",
     "sweep_status",
+    "sweeps_verdict",
 ]
 
 EXPERIMENT = "deep"
@@ -253,3 +255,14 @@ def draw_panel(ax: Axes, etas: Sequence[float], curves: Sequence[Curve], title: 
     ax.set_title(title, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
+
+
+def sweeps_verdict(sweeps: Mapping[str, xr.Dataset]) -> Verdict:
+    """The verdict of a figure's sweeps: :func:`lindyn.sweep.sweep_verdict` of each, combined
+    (worst first) when there are several (each sweep is one family of 1 % false alarms)."""
+    from lindyn.sweep import sweep_verdict
+
+    verdicts = {name: sweep_verdict(ds) for name, ds in sweeps.items()}
+    if len(verdicts) == 1:
+        return next(iter(verdicts.values()))
+    return combined_verdict(list(verdicts), list(verdicts.values()))

@@ -32,8 +32,10 @@ class FigureResult:
         status: ``"ok"`` or the first failure of a run or solver.
         message: what failed, with its parameters (``"ok"`` otherwise).
         verdict: agreement of theory and simulation judged from their errors
-            (:func:`lindyn.experiments.combined_verdict` of the figure's runs); ``None`` for a
-            figure whose comparison is not judged yet (sweep summaries, fitted rates).
+            (:func:`lindyn.experiments.combined_verdict` of the figure's runs,
+            :func:`lindyn.sweep.sweep_verdict` of its sweeps, or its own, e.g. ``dln-alpha``'s
+            end points along α). Every registered figure sets it; ``None`` (the report says
+            "not judged") is left for figures of one's own that do not.
     """
 
     name: str

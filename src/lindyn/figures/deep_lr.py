@@ -27,6 +27,7 @@ from lindyn.figures._deep_sweep import (
     optimum_metrics,
     run_sweeps,
     sweep_status,
+    sweeps_verdict,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
 from lindyn.figures._runs import Progress
@@ -107,7 +108,8 @@ def make(
     fig.suptitle(f"learning-rate transfer across width, L=3, γ0=γ̄={GAMMA:g}", fontsize=9)
     fig.tight_layout()
     caption = _caption(metrics, size, counts)
-    return FigureResult(NAME, fig, {"sweep": ds}, metrics, caption, status, message)
+    verdict = sweeps_verdict(sweeps)
+    return FigureResult(NAME, fig, {"sweep": ds}, metrics, caption, status, message, verdict)
 
 
 RECIPE = register_figure(

@@ -35,6 +35,7 @@ from lindyn.figures._deep_sweep import (
     outside_validity,
     run_sweeps,
     sweep_status,
+    sweeps_verdict,
 )
 from lindyn.figures._registry import FigureRecipe, FigureResult, register_figure
 from lindyn.figures._runs import Progress
@@ -190,7 +191,9 @@ def make(
     fig.suptitle("depth transfer of the learning rate in residual deep linear nets", fontsize=9)
     fig.tight_layout()
     data = {**sweeps, "theory_nu_inf": _inf_dataset(size, solved)}
-    return FigureResult(NAME, fig, data, metrics, _caption(metrics, size, counts), status, message)
+    caption = _caption(metrics, size, counts)
+    verdict = sweeps_verdict(sweeps)
+    return FigureResult(NAME, fig, data, metrics, caption, status, message, verdict)
 
 
 RECIPE = register_figure(

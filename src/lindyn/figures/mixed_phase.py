@@ -62,7 +62,7 @@ def make(
     """Sweep ``mixed`` on a square grid over γσ² in [-3, 0], γw in [0, 2.8] (c = 50, the
     paper's settings at d = 200; quick d = 40) and draw the four panels. With ``workdir`` the
     sweep's store lives there and a re-run resumes it; otherwise in a temporary folder."""
-    from lindyn.sweep import sweep
+    from lindyn.sweep import sweep, sweep_verdict
 
     size = _size(quick)
     grid = {
@@ -90,7 +90,8 @@ def make(
     message = "ok" if status == "ok" else f"{ds['status'].size - done} sweep points not ok"
     # netCDF attributes cannot be booleans
     ds.attrs = {k: int(v) if isinstance(v, bool) else v for k, v in ds.attrs.items()}
-    return FigureResult(NAME, figure, {"sweep": ds}, metrics, caption, status, message)
+    verdict = sweep_verdict(ds)
+    return FigureResult(NAME, figure, {"sweep": ds}, metrics, caption, status, message, verdict)
 
 
 RECIPE = register_figure(

@@ -18,6 +18,7 @@ from lindyn.sweep._store import SweepStore as SweepStore
 from lindyn.sweep._store import load_sweep as load_sweep
 from lindyn.sweep._summary import failures as failures
 from lindyn.sweep._summary import summarize as summarize
+from lindyn.sweep._summary import sweep_verdict as sweep_verdict
 from lindyn.sweep._sweep import SweepInterrupted as SweepInterrupted
 from lindyn.sweep._sweep import sweep as sweep
 from lindyn.sweep._task import run_point as run_point

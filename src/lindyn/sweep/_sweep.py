@@ -155,7 +155,8 @@ def _compute(
 
 def _submit(client: Client, grid: Grid, flat: int, seeds: int) -> Future:
     config = grid.configs[flat].to_dict()
-    return client.submit(run_point, grid.experiment.name, config, seeds, pure=False)
+    family = len(grid.configs)  # the points are judged together
+    return client.submit(run_point, grid.experiment.name, config, seeds, family, pure=False)
 
 
 def _store_outcome(store: SweepStore, index: tuple[int, ...], future: Future) -> None:
