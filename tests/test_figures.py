@@ -95,3 +95,22 @@ def test_reproduce_writes_figure_data_and_metrics(tmp_path):
     assert document["verdict"]["value"] == "agree", document["verdict"]
     groups = load_groups(out / "data.nc")
     assert np.all(np.diff(groups["theory"]["test_error"].values) > 0)
+
+
+@pytest.mark.parametrize(
+    ("quick", "value", "noted"),
+    [(True, "inconclusive", True), (False, "inconclusive", False), (True, "agree", False)],
+)
+def test_a_quick_figure_too_small_to_judge_says_it_is_an_illustration(quick, value, noted):
+    from matplotlib.figure import Figure
+
+    from lindyn.experiments import Verdict
+    from lindyn.figures._registry import FigureRecipe, FigureResult
+
+    def make(*, quick, progress):
+        return FigureResult("x", Figure(), {}, {}, "Claim.", verdict=Verdict(value, "2 seeds"))
+
+    caption = FigureRecipe("x", "a figure", make)(quick=quick).caption
+    assert caption.startswith("Claim.")
+    assert ("an illustration, not a finding" in caption) is noted
+    assert ("lindyn reproduce x" in caption) is noted and ("2 seeds" in caption) is noted

@@ -69,7 +69,10 @@ class FigureRecipe:
 
     ``quick`` gives the small sizes of ``lindyn report --quick``; the full sizes are the
     defaults of ``lindyn reproduce NAME``. A ``resumable`` recipe (one built on a sweep) also
-    takes ``workdir``, where its sweep store lives so that a re-run resumes it.
+    takes ``workdir``, where its sweep store lives so that a re-run resumes it. A quick figure
+    whose verdict is ``inconclusive`` says in its caption that it is an illustration and
+    that its claim is judged at full size, so that no quick caption reads as a finding its
+    seeds cannot carry.
     """
 
     name: str
@@ -81,7 +84,15 @@ class FigureRecipe:
         self, *, quick: bool = False, progress: Any = None, workdir: Path | None = None
     ) -> FigureResult:
         extra = {"workdir": workdir} if self.resumable and workdir is not None else {}
-        return self.make(quick=quick, progress=progress, **extra)
+        result = self.make(quick=quick, progress=progress, **extra)
+        if quick and result.verdict is not None and result.verdict.value == "inconclusive":
+            note = (
+                f" Quick size: an illustration, not a finding (verdict inconclusive: "
+                f"{result.verdict.why}); the claim is judged at full size, "
+                f"lindyn reproduce {self.name}."
+            )
+            result = dataclasses.replace(result, caption=result.caption + note)
+        return result
 
 
 _FIGURES = Registry[FigureRecipe]("figure")
