@@ -153,6 +153,7 @@ def test_report_quick_on_chosen_sections(tmp_path):
     for name in chosen:
         assert verdicts[name]["value"] in VERDICTS and verdicts[name]["why"]
     assert verdicts["linreg"]["value"] == "agree"  # exact theory, 3 seeds
+    assert verdicts["pesme-limit"]["value"] == "agree"  # the flow nears the limit at its rate
     assert list(summary) == chosen  # all agree or are inconclusive: no reordering
 
 
