@@ -147,3 +147,13 @@ def test_an_rtol_the_grid_cannot_meet_asks_for_a_smaller_step():
         res, test_error_err=res.test_error + 1, test_error_disc=0 * res.test_error
     )
     assert "raise max_replicas" in _accuracy_note(config, sampling_bound)["accuracy_note"]
+
+
+def test_richardson_refuses_what_it_cannot_estimate():
+    from lindyn.theory._richardson import coarsen, richardson_error
+
+    with pytest.raises(ValueError, match=r"^times: at least 3 points"):
+        coarsen(np.array([0.0, 1.0]))
+    t = np.linspace(0.0, 1.0, 5)
+    with pytest.raises(ValueError, match=r"^coarse_times: must be a subset"):
+        richardson_error(t, t, np.array([0.0, 0.3, 1.0]), np.zeros(3))

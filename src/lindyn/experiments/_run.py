@@ -20,11 +20,11 @@ from lindyn.train import Status, TrainingError, describe_params
 __all__ = ["RunResult", "run", "check_seeds"]
 
 
-def check_seeds(seeds: int) -> int:
-    """Validate a number of seeds (an integer >= 1)."""
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
-    return seeds
+def check_seeds(seeds: int, field: str = "seeds") -> int:
+    """Validate a number of seeds, or another count named ``field`` (an integer >= 1)."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int | np.integer) or seeds < 1:
+        raise ValueError(f"{field}: must be an integer >= 1, got {seeds!r}")
+    return int(seeds)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +138,7 @@ def run(
     exp = get(experiment) if isinstance(experiment, str) else experiment
     config = exp.config() if config is None else config
     seeds = check_seeds(exp.seeds if seeds is None else seeds)
+    family = check_seeds(family, "family")
     sim = exp.simulate(config, seeds)
     theory = exp.predict(config)
     with np.errstate(invalid="ignore", over="ignore"):  # a diverged run holds inf

@@ -77,6 +77,7 @@ __all__ = [
     "effective_points",
 ]
 
+# a sweep store keeps a point's verdict as its index here (lindyn.sweep.run_point): append only
 VERDICTS = ("agree", "disagree", "outside_validity", "inconclusive")
 ORDER = ("disagree", "outside_validity", "inconclusive", "agree")  # worst first
 RESOLUTION = 1e-3  # relative gap below which a comparison is not resolved

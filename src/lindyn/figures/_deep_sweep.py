@@ -103,6 +103,7 @@ def run_sweeps(
     with tempfile.TemporaryDirectory() as tmp, _client() as client:
         futures = [client.submit(final_dmft_loss, dict(k), pure=False) for k in theory]
         root = Path(workdir or tmp)
+        family = sum(int(np.prod([len(v) for v in s.grid.values()])) for s in specs.values())
         out = {
             name: sweep(
                 EXPERIMENT,
@@ -112,6 +113,7 @@ def run_sweeps(
                 out=root / name,
                 client=client,
                 progress=progress or False,
+                family=family,  # one family of verdicts over all the figure's sweeps
             )
             for name, spec in specs.items()
         }
@@ -259,7 +261,8 @@ def draw_panel(ax: Axes, etas: Sequence[float], curves: Sequence[Curve], title: 
 
 def sweeps_verdict(sweeps: Mapping[str, xr.Dataset]) -> Verdict:
     """The verdict of a figure's sweeps: :func:`lindyn.sweep.sweep_verdict` of each, combined
-    (worst first) when there are several (each sweep is one family of 1 % false alarms)."""
+    (worst first) when there are several (:func:`run_sweeps` judges all their points as one
+    family, so a false alarm anywhere is 1 %)."""
     from lindyn.sweep import sweep_verdict
 
     verdicts = {name: sweep_verdict(ds) for name, ds in sweeps.items()}

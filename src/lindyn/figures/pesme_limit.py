@@ -24,6 +24,8 @@ from lindyn.figures._runs import Progress, finish, run_many
 from lindyn.plot import new_figure
 
 NAME = "pesme-limit"
+RATE = 1.0  # the crossing errors of the flow fall like (ln 1/alpha)^-1 (module docstring)
+SLACK = 0.25  # below RATE allowed: three points of a pre-asymptotic law (quick: p = 1.00)
 STYLES = (":", "--", "-.", "-")
 
 
@@ -62,10 +64,6 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     logs = [r.config.effective_log_inv_alpha for r in results]
     errors = [metrics[f"{label}/max_rel_crossing_error"] for label in labels]
     return dataclasses.replace(result, verdict=convergence_verdict(logs, errors))
-
-
-RATE = 1.0  # the crossing errors of the flow fall like (ln 1/alpha)^-1 (module docstring)
-SLACK = 0.25  # the fitted exponent may fall this far below RATE (pre-asymptotic curvature)
 
 
 def convergence_verdict(log_inv_alphas: list[float], errors: list[float]) -> Verdict:

@@ -84,10 +84,10 @@ def sweep_verdict(ds: xr.Dataset) -> Verdict:
     counts = {v: int(np.sum(codes == i)) for i, v in enumerate(VERDICTS)}
     total, judged = codes.size, sum(counts.values())
     parts = [f"{counts['agree']} of {total} points agree"]
-    parts += [f"{counts['outside_validity']} outside the theory's validity"] * bool(
-        counts["outside_validity"]
-    )
-    parts += [f"{total - judged} not judged"] * (judged < total)
+    if counts["outside_validity"]:
+        parts.append(f"{counts['outside_validity']} outside the theory's validity")
+    if judged < total:
+        parts.append(f"{total - judged} not judged")
     tally = ", ".join(parts)
     for value in ("disagree", "inconclusive"):
         if counts[value]:

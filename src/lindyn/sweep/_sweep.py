@@ -55,6 +55,7 @@ def sweep(
     workers: int | None = None,
     out: str | os.PathLike,
     progress: bool | Progress = True,
+    family: int | None = None,
 ) -> xr.Dataset:
     """Run ``experiment`` at every point of ``grid``, one dask task per point, into one store.
 
@@ -78,6 +79,9 @@ def sweep(
         out: output folder; the store is ``out/sweep.zarr``.
         progress: show a progress bar with the ETA on stderr, or a callback
             ``progress(description, done, total)`` called after every stored point.
+        family: the verdicts judged together (the metric ``verdict`` of every point,
+            :func:`lindyn.sweep.run_point`): the grid's points by default; a figure drawn
+            from several sweeps passes all their points.
 
     Returns:
         The store, loaded into memory: dims = the grid keys, one float64 variable per metric,
@@ -99,6 +103,7 @@ def sweep(
     """
     g = make_grid(experiment, grid, fixed=fixed, quick=quick)
     seeds = check_seeds(g.experiment.seeds if seeds is None else seeds)
+    family = check_seeds(len(g.configs) if family is None else family, "family")
     check_workers(workers, client)
     store = SweepStore.open(_store_path(out), g, store_attrs(g, seeds, quick))
     todo = np.flatnonzero(np.isin(store.statuses(), TODO)).tolist()
@@ -107,7 +112,7 @@ def sweep(
             report(_label(g), len(g.configs) - len(todo), len(g.configs))
             if todo:
                 with connect(client, workers) as dask_client:
-                    _compute(dask_client, store, g, seeds, todo, report)
+                    _compute(dask_client, store, g, (seeds, family), todo, report)
     except KeyboardInterrupt:
         raise SweepInterrupted(store.path, store.count()[0], len(g.configs)) from None
     ds = store.load()
@@ -136,14 +141,20 @@ def _label(grid: Grid) -> str:
 
 
 def _compute(
-    client: Client, store: SweepStore, grid: Grid, seeds: int, todo: list[int], report: Progress
+    client: Client,
+    store: SweepStore,
+    grid: Grid,
+    counts: tuple[int, int],
+    todo: list[int],
+    report: Progress,
 ) -> None:
-    """Submit the ``todo`` points and store each result as its future completes."""
+    """Submit the ``todo`` points (``counts``: seeds and verdict family) and store each result
+    as its future completes."""
     from distributed import as_completed
 
     total = len(grid.configs)
     done = total - len(todo)
-    futures = {_submit(client, grid, flat, seeds): flat for flat in todo}
+    futures = {_submit(client, grid, flat, *counts): flat for flat in todo}
     try:
         for future in as_completed(list(futures)):
             _store_outcome(store, grid.index(futures[future]), future)
@@ -153,9 +164,8 @@ def _compute(
         client.cancel([f for f in futures if not f.done()])
 
 
-def _submit(client: Client, grid: Grid, flat: int, seeds: int) -> Future:
+def _submit(client: Client, grid: Grid, flat: int, seeds: int, family: int) -> Future:
     config = grid.configs[flat].to_dict()
-    family = len(grid.configs)  # the points are judged together
     return client.submit(run_point, grid.experiment.name, config, seeds, family, pure=False)
 
 

@@ -44,6 +44,8 @@ def run_point(
     exp = get(experiment)
     result = run(exp, exp.Config(**config), seeds=seeds, throw=False, family=family)
     metrics = {name: float(value) for name, value in result.metrics.items()}
+    if VERDICT in metrics:
+        raise ValueError(f"metrics: {experiment} names a metric {VERDICT!r}, which sweeps keep")
     return {
         "metrics": metrics | {VERDICT: float(VERDICTS.index(result.verdict.value))},
         "status": result.status,

@@ -20,11 +20,16 @@ __all__ = ["coarsen", "richardson_error"]
 def coarsen(times: np.ndarray) -> np.ndarray:
     """Every other point of ``times``, and always its last one.
 
+    Raises:
+        ValueError: fewer than 3 points (the coarse grid would be the grid itself).
+
     Example:
         >>> coarsen(np.arange(6.0)).tolist(), coarsen(np.arange(5.0)).tolist()
         ([0.0, 2.0, 4.0, 5.0], [0.0, 2.0, 4.0])
     """
     times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 1 or times.size < 3:
+        raise ValueError(f"times: at least 3 points to coarsen, got shape {times.shape}")
     coarse = times[::2]
     return coarse if coarse[-1] == times[-1] else np.append(coarse, times[-1])
 
@@ -41,11 +46,18 @@ def richardson_error(
         coarse_times: :func:`coarsen` of ``times``.
         coarse: the same solve on ``coarse_times``.
 
+    Raises:
+        ValueError: ``coarse_times`` not a subset of ``times``, or values of other shapes.
+
     Example:
         >>> t = np.linspace(0.0, 1.0, 5)
         >>> richardson_error(t, t**2, coarsen(t), coarsen(t) ** 2 + 0.1).round(12).tolist()
         [0.1, 0.1, 0.1, 0.1, 0.1]
     """
     shared = np.isin(times, coarse_times)
+    if shared.sum() != np.size(coarse_times) or np.shape(coarse) != np.shape(coarse_times):
+        raise ValueError("coarse_times: must be a subset of times, with one coarse value each")
+    if np.shape(fine) != np.shape(times):
+        raise ValueError("fine: must have one value per point of times")
     gap = np.abs(np.asarray(coarse) - np.asarray(fine)[shared])
     return np.interp(times, coarse_times, gap)
