@@ -69,11 +69,13 @@ def finish(
     metrics: dict[str, float],
     caption: str,
     extra: Mapping[str, xr.Dataset] | None = None,
+    verdict: Verdict | None = None,
 ) -> FigureResult:
     """Title and lay out the figure. Its data are the runs (and ``extra`` theory-only
     datasets, saved beside them), its status their first failure (the runs', then the solver
-    status in ``extra``'s attrs), its verdict :func:`lindyn.experiments.combined_verdict` of
-    the runs, each judged as one of them."""
+    status in ``extra``'s attrs), its verdict ``verdict`` when the figure judges its own
+    claim, else :func:`lindyn.experiments.combined_verdict` of the runs, each judged as one
+    of them."""
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     labels, results = runs
@@ -81,6 +83,7 @@ def finish(
     for key, ds in (extra or {}).items():
         if status == "ok" and ds.attrs.get("status", "ok") != "ok":
             status, message = str(ds.attrs["status"]), f"{key}: {ds.attrs.get('message', '')}"
-    verdict = combined_verdict(labels, [_judge(r, len(results)) for r in results])
+    if verdict is None:  # a figure that judges its own claim passes it
+        verdict = combined_verdict(labels, [_judge(r, len(results)) for r in results])
     data = groups(labels, results) | dict(extra or {})
     return FigureResult(name, fig, data, metrics, caption, status, message, verdict)

@@ -11,8 +11,6 @@ that approach the jump times as :math:`\alpha \downarrow 0`, with errors shrinki
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -60,10 +58,10 @@ def make(*, quick: bool = False, progress: Progress = None) -> FigureResult:
     fig = _draw(results, labels, jumps)
     title = "diagonal network, Fig. 2 right instance: convergence to Algorithm 1"
     caption = _caption(metrics, labels, jumps)
-    result = finish(NAME, fig, title, (labels, results), metrics, caption)
     logs = [r.config.effective_log_inv_alpha for r in results]
     errors = [metrics[f"{label}/max_rel_crossing_error"] for label in labels]
-    return dataclasses.replace(result, verdict=convergence_verdict(logs, errors))
+    verdict = convergence_verdict(logs, errors)
+    return finish(NAME, fig, title, (labels, results), metrics, caption, verdict=verdict)
 
 
 def convergence_verdict(log_inv_alphas: list[float], errors: list[float]) -> Verdict:
