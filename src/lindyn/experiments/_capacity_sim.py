@@ -1,6 +1,6 @@
 r"""Training committee machines on random labels, vectorized over instances and restarts.
 
-Spec ``shared/theory/capacity.md`` §4. One instance draws :math:`P` Gaussian inputs
+The README's capacity notes §4. One instance draws :math:`P` Gaussian inputs
 :math:`x \in \mathbb R^N` and uniform labels :math:`y = \pm1`; the network
 :math:`h(x) = K^{-1/2}\sum_k\tilde g(w_k\cdot x/\sqrt N)`, :math:`\tilde g = g - \mathbb Eg`
 (:class:`lindyn.models.Committee` with unit second layer), keeps every :math:`|w_k|^2 = N`.

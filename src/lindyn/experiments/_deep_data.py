@@ -1,6 +1,6 @@
 r"""Data of the deep-linear DMFT experiment: covariance spectrum, teacher and labels.
 
-Spec ``shared/theory/deep_dmft.md`` §1.1 and §2.5: inputs :math:`x \sim \mathcal N(0, \Lambda)`
+The README's deep notes §1.1 and §2.5: inputs :math:`x \sim \mathcal N(0, \Lambda)`
 in the eigenbasis, teacher :math:`y = \beta_\star\cdot x/\sqrt D + \sigma\epsilon` with
 :math:`\mathbb E\,\beta_{\star k}^2 = b_k`. Isotropic: :math:`\lambda_k = b_k = 1`. Power law
 with capacity :math:`a` and source :math:`b`: :math:`\lambda_k \propto k^{-a}` and target power

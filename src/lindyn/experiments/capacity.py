@@ -1,5 +1,5 @@
 r"""Storage capacity of fully connected two-layer networks (Nishiyama & Ohzeki, arXiv:2404.13404;
-spec ``shared/theory/capacity.md``).
+the README's capacity notes).
 
 A committee :math:`\operatorname{sign}(K^{-1/2}\sum_k\tilde g(w_k\cdot x/\sqrt N))`,
 :math:`\tilde g = g - \mathbb Eg`, every :math:`|w_k|^2 = N`, must store :math:`P = \alpha NK`

@@ -1,5 +1,5 @@
 r"""Deep linear networks from random initialisation: DMFT of width, depth, parameterization and
-data (Bordelon & Pehlevan 2025, arXiv:2502.02531; spec ``shared/theory/deep_dmft.md``).
+data (Bordelon & Pehlevan 2025, arXiv:2502.02531; the README's deep notes).
 
 Setup (§1): :math:`D` inputs :math:`x \sim \mathcal N(0, \Lambda)` (isotropic, or the normalised
 power law of :mod:`lindyn.experiments._deep_data`), :math:`P = \alpha D` samples, width

@@ -1,6 +1,6 @@
 r"""Diagonal linear networks: gradient descent or flow at finite d against the DMFT (Nishiyama & Imaizumi 2025).
 
-Conventions (``shared/theory/dln_dmft.md`` §1, kept as the public interface): design entries
+Conventions (the README's dln notes §1, kept as the public interface): design entries
 :math:`\mathcal N(0, 1/d)` (or a bundled real design, standardized and scaled to variance
 :math:`1/d` per entry, ``n = round(delta d)`` rows drawn per seed), :math:`n/d = \delta`,
 :math:`\beta = u\odot v`, :math:`u(0) = \sqrt2\alpha`, :math:`v(0) = 0`, loss

@@ -1,6 +1,6 @@
 r"""Two-layer linear networks between the lazy and the active regime (Tu, Aranguri & Jacot 2024).
 
-Conventions (``shared/theory/mixed.md`` §1, those of the paper's code): :math:`A_\theta = W_2W_1`,
+Conventions (the README's mixed notes §1, those of the paper's code): :math:`A_\theta = W_2W_1`,
 :math:`W_1 \in \mathbb R^{w\times d}`, :math:`W_2 \in \mathbb R^{d\times w}`, entries i.i.d.
 :math:`\mathcal N(0, \sigma^2)` with :math:`\sigma^2 = d^{\gamma_{\sigma^2}}` and
 :math:`w = \lfloor d^{\gamma_w}\rfloor`; target :math:`A^* = UV^\top` of rank :math:`K` with

@@ -1,6 +1,6 @@
 r"""Saddle-to-saddle dynamics of deep linear networks (Jacot et al. 2021).
 
-Conventions (``shared/theory/saddle.md`` §1): :math:`A_\theta = W_L\cdots W_1`, square
+Conventions (the README's saddle notes §1): :math:`A_\theta = W_L\cdots W_1`, square
 :math:`n\times n` maps, hidden width :math:`w \ge n`, entries i.i.d. :math:`\mathcal N(0,\sigma^2)`
 with :math:`\sigma^2 = w^{-\gamma}`, gradient flow on
 

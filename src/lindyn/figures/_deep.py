@@ -1,4 +1,4 @@
-r"""Shared pieces of the deep-linear-network figures (``shared/theory/deep_dmft.md`` §4).
+r"""Shared pieces of the deep-linear-network figures (the README's deep notes §4).
 
 Sizes, runs of the ``deep`` experiment with their DMFT, theory-only DMFT curves (infinite
 width or data, or a finer grid than the simulations), drawing and metrics. The DMFT is solved

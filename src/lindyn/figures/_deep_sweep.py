@@ -1,7 +1,7 @@
 """Shared parts of the learning-rate figures of the experiment ``deep`` (``deep-lr``,
 ``deep-residual``): log grids of :math:`\\eta`, sweeps on one dask cluster, the final test loss
 against :math:`\\eta` with diverged points removed, its argmin, and the shift of the argmin
-across a family of curves counted in grid steps (spec ``shared/theory/deep_dmft.md`` §4.3–§4.4).
+across a family of curves counted in grid steps (the README's deep notes §4.3–§4.4).
 
 A point's sweep status is ``"ok"`` or the first failing side's (``error`` starts with
 ``"simulation:"`` or ``"theory:"``). A side that diverged is drawn absent (a cross at the top of

@@ -1,5 +1,5 @@
 r"""Figure capacity-curves: the success curves of training against the replica capacity and the
-permutation-symmetry-breaking load, per activation (spec ``shared/theory/capacity.md`` §3-§4).
+permutation-symmetry-breaking load, per activation (the README's capacity notes §3-§4).
 
 For each activation, committees of :math:`K` units at several input sizes :math:`N` are trained
 on random labels at a grid of loads :math:`\alpha = P/(NK)` (experiment ``capacity``); the

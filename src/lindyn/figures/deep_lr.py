@@ -1,5 +1,5 @@
 """Figure deep-lr: the optimal learning rate transfers across width under μP and drifts under
-NTK (Bordelon & Pehlevan 2025, Fig. 2; spec ``shared/theory/deep_dmft.md`` §4.3, §6 item 8).
+NTK (Bordelon & Pehlevan 2025, Fig. 2; the README's deep notes §4.3, §6 item 8).
 
 A sweep of the experiment ``deep`` over (parameterization, width ratio :math:`\\nu`, learning
 rate :math:`\\eta`) at the spec's setting: :math:`L = 3` hidden layers, :math:`\\alpha = 4`,

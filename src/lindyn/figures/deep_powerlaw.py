@@ -1,5 +1,5 @@
 r"""Figure deep-powerlaw: the loss exponents on power-law data, lazy against rich, by depth
-(spec ``shared/theory/deep_dmft.md`` §4.6; :mod:`lindyn.theory._deep_powerlaw`).
+(the README's deep notes §4.6; :mod:`lindyn.theory._deep_powerlaw`).
 
 Data :math:`\lambda_k \propto k^{-a}`, :math:`\lambda_k\beta_{\star k}^2 \propto k^{-ab-1}`
 with :math:`a = 1.5`, :math:`b = 0.5`. Three panels:

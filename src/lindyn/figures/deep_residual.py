@@ -1,6 +1,6 @@
 """Figure deep-residual: depth transfer of the optimal learning rate in residual networks with
 branch scale :math:`\\beta_0/\\sqrt L`, and its drift with a constant branch (Bordelon & Pehlevan
-2025, Fig. 5; spec ``shared/theory/deep_dmft.md`` §4.4, §6 item 9).
+2025, Fig. 5; the README's deep notes §4.4, §6 item 9).
 
 Setting of §4.4: :math:`\\alpha = 4`, :math:`\\gamma_0 = 1`, :math:`\\beta_0 = 1`, test loss at
 :math:`T = 20`, :math:`L \\in \\{1, 2, 4, 8\\}` residual blocks. The spec's sweep is at

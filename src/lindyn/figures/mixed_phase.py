@@ -3,7 +3,7 @@
 A sweep of the experiment ``mixed`` over :math:`(\\gamma_{\\sigma^2}, \\gamma_w)` (one
 :math:`(A^*, E)` for the whole grid, as in the paper), drawn by
 :func:`lindyn.experiments.mixed.draw_phase_diagram`; the caption checks the two regions with a
-closed form (``shared/theory/mixed.md`` §3.3): the active region with small initialization
+closed form (the README's mixed notes §3.3): the active region with small initialization
 against :math:`2K/d`, the lazy wedge against :math:`(1 + \\sigma^4w)/(2 + \\sigma^4w)`.
 """
 

@@ -1,6 +1,6 @@
 r"""Figure pesme-limit: the diagonal network's flow approaching the piecewise-constant limit.
 
-Spec ``theory/saddle.md`` §7 P3 on Pesme & Flammarion's Fig. 2 right instance
+The README's saddle notes §7 P3 on Pesme & Flammarion's Fig. 2 right instance
 (:math:`X = M^{1/2}`, :math:`\beta^\star = (1, 9, 10)`, noiseless, the paper's start
 :math:`u_0 = \sqrt2\alpha\mathbf 1`): the accelerated flow at :math:`\alpha = 10^{-10}, 10^{-30},
 10^{-100}` (and :math:`10^{-300}` at full size) against Algorithm 1's limit, whose jumps are at

@@ -1,6 +1,6 @@
 """Figure saddle-depth: the loss staircase and the singular values for depths 2, 3 and 4.
 
-Teacher :math:`A^* = \\mathrm{diag}(4, 3, 2, 1)`, width 20 (``shared/theory/saddle.md`` §4.2
+Teacher :math:`A^* = \\mathrm{diag}(4, 3, 2, 1)`, width 20 (the README's saddle notes §4.2
 E1), at the initial scales where each depth shows its plateaus: :math:`\\sigma = 10^{-6}` for
 :math:`L = 2` (plateaus :math:`\\Theta(\\ln 1/\\sigma)` long, drops overlapping at larger
 :math:`\\sigma`), :math:`10^{-3}` for :math:`L = 3` and :math:`10^{-2}` for :math:`L = 4`

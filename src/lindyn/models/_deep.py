@@ -30,7 +30,7 @@ class DeepLinear(Model):
     Parameterizations (multipliers :math:`c_\ell`, initial entries i.i.d. :math:`\mathcal N(0, s^2)`):
 
     * ``"standard"`` (Saxe; Jacot et al.): :math:`c_\ell = 1`, :math:`s = \sigma`.
-    * ``"mup"`` (Bordelon & Pehlevan 2025, in the normalisation of ``shared/theory/deep_dmft.md``
+    * ``"mup"`` (Bordelon & Pehlevan 2025, in the normalisation of the README's deep notes
       §1.2, where :math:`f = \frac{\sqrt D}{\gamma_0 N} w\cdot h^L`): :math:`s = 1`,
       :math:`c_1 = 1/\sqrt{d_{in}}`, hidden :math:`c_\ell = 1/\sqrt w`,
       readout :math:`c_L = \sqrt{d_{in}}/(\gamma_0 w)`.

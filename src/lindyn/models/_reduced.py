@@ -4,7 +4,7 @@ Gradient descent on :math:`\frac12\|W_2W_1 - Y\|_F^2`, :math:`W_1 \in \mathbb R^
 :math:`W_2 \in \mathbb R^{d_{out}\times w}`, changes :math:`W_1` by :math:`W_2^\top R` and
 :math:`W_2` by :math:`RW_1^\top`: the columns of :math:`W_1` and the rows of :math:`W_2` stay in
 the span of their initial values, of dimension :math:`m \le d_{in} + d_{out}`
-(``shared/theory/mixed.md`` §2.4.3). With an orthonormal basis :math:`Q \in \mathbb R^{w\times m}`
+(the README's mixed notes §2.4.3). With an orthonormal basis :math:`Q \in \mathbb R^{w\times m}`
 of that span, :math:`W_1 = QX_1`, :math:`W_2 = X_2Q^\top`, and gradient descent acts on
 :math:`(X_1, X_2)` exactly as on :math:`(W_1, W_2)`, with the same products
 :math:`A = X_2X_1`, :math:`C_1 = X_1^\top X_1`, :math:`C_2 = X_2X_2^\top`.

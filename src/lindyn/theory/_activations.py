@@ -1,6 +1,6 @@
 r"""Activations and their Gaussian statistics for the storage-capacity theory.
 
-Spec ``shared/theory/capacity.md`` §2.5. For :math:`z \sim \mathcal N(0, 1)` and
+The README's capacity notes §2.5. For :math:`z \sim \mathcal N(0, 1)` and
 :math:`(u, v)` standard bivariate normal with correlation :math:`s`:
 
 * the Hermite coefficients :math:`c_n = \mathbb E[g(z)\mathrm{He}_n(z)]`

@@ -1,6 +1,6 @@
 r"""Storage capacity of fully connected two-layer networks, replica symmetric, :math:`K \to \infty`.
 
-Spec ``shared/theory/capacity.md`` §2.6–§2.9 (Nishiyama & Ohzeki, arXiv:2404.13404; the spec
+The README's capacity notes §2.6–§2.9 (Nishiyama & Ohzeki, arXiv:2404.13404; the spec
 re-derives the replica calculation, §0). Committee output
 :math:`\operatorname{sign}(K^{-1/2}\sum_k\tilde g(\mathbf w_k\cdot\mathbf x/\sqrt N))`,
 :math:`\tilde g = g - \mathbb Eg`, spherical :math:`|\mathbf w_k|^2 = N`, random labels, load

@@ -1,6 +1,6 @@
 r"""Storage capacity at finite width: one hidden unit exactly, and the Gaussian approximation.
 
-Spec ``shared/theory/capacity.md`` §2.10 and §5.
+The README's capacity notes §2.10 and §5.
 
 * :math:`K = 1`: the machine is :math:`\operatorname{sign}\tilde g(\lambda)`, a perceptron
   whose allowed pre-activations for label :math:`y` form the set

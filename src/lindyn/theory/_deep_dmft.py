@@ -1,6 +1,6 @@
 r"""DMFT of deep linear networks trained from random initialisation (Bordelon & Pehlevan 2025).
 
-Spec ``shared/theory/deep_dmft.md`` (arXiv:2502.02531, re-derived there). Normalisation (§1):
+The README's deep notes (arXiv:2502.02531, re-derived there). Normalisation (§1):
 inputs :math:`x \sim \mathcal N(0, \Sigma)` in :math:`\mathbb R^D`, :math:`P = \alpha D` samples,
 width :math:`N = \nu D`, teacher :math:`y = \beta_\star\cdot x/\sqrt D + \sigma\epsilon`,
 :math:`h^1 = W^0x/\sqrt D`, :math:`h^{\ell+1} = W^\ell h^\ell/\sqrt N` (or

@@ -1,6 +1,6 @@
 r"""Power-law data in the rich regime: the loss exponents of deep linear networks.
 
-Spec ``shared/theory/deep_dmft.md`` §4.6 (Bordelon & Pehlevan 2025, after Bordelon,
+The README's deep notes §4.6 (Bordelon & Pehlevan 2025, after Bordelon,
 Atanasov & Pehlevan 2025). Data with :math:`\lambda_k = k^{-a}` and target power
 :math:`\lambda_k\beta_{\star k}^2 = k^{-ab-1}`; population loss
 :math:`\mathcal L = \tfrac12\sum_k\lambda_k(\beta_k - \beta_{\star k})^2`.

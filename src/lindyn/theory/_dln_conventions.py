@@ -1,4 +1,4 @@
-r"""Converting other diagonal-network conventions to lindyn's (``shared/theory/dln_dmft.md`` §1.4).
+r"""Converting other diagonal-network conventions to lindyn's (the README's dln notes §1.4).
 
 lindyn: :math:`\beta = u\odot v`, :math:`u(0) = \sqrt2\alpha`, :math:`v(0) = 0`, gradient flow on
 :math:`\frac12\|y - X\beta\|^2 + \frac\lambda2(\|u\|^2 + \|v\|^2)`, design entries

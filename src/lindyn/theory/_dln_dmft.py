@@ -1,6 +1,6 @@
 r"""Dynamical mean-field theory of diagonal linear networks, on any time grid.
 
-Conventions (``shared/theory/dln_dmft.md`` §1): design entries :math:`\mathcal N(0, 1/d)`,
+Conventions (the README's dln notes §1): design entries :math:`\mathcal N(0, 1/d)`,
 :math:`n/d \to \delta`, :math:`\beta = u\odot v`, :math:`u(0) = \sqrt2\alpha`, :math:`v(0) = 0`,
 loss :math:`\frac12\|y - X\beta\|^2 + \frac\lambda2(\|u\|^2 + \|v\|^2)`, teacher Bernoulli–Gaussian
 with :math:`\mathbb E\beta^{*2} = \rho`, label noise :math:`\sigma`. Gradient descent with steps

@@ -1,7 +1,7 @@
 r"""The single-coordinate effective processes of the diagonal-network DMFT, with their responses.
 
 Each process runs ``M`` Monte-Carlo copies (rows of ``xi``) of one coordinate driven by the
-field (``shared/theory/dln_dmft.md`` §2.2, §2.7)
+field (the README's dln notes §2.2, §2.7)
 
 .. math:: h_k = \xi_k - \delta\sum_{l\le k}\bar A_{kl}\,(\beta_l - \beta^*),
 

@@ -1,4 +1,4 @@
-r"""Long-time fixed points of diagonal-network gradient flow (``shared/theory/dln_dmft.md`` §5).
+r"""Long-time fixed points of diagonal-network gradient flow (the README's dln notes §5).
 
 Scalar state-evolution problems in the conventions of :mod:`lindyn.experiments.dln`. With
 :math:`x = \beta^* + sZ`, :math:`Z \sim \mathcal N(0, 1)` and a separable estimator :math:`\eta(x)`:

@@ -1,4 +1,4 @@
-r"""Learning timescales of diagonal networks (``shared/theory/dln_dmft.md`` §4).
+r"""Learning timescales of diagonal networks (the README's dln notes §4).
 
 Conventions of :mod:`lindyn.experiments.dln`. Per coordinate, exactly,
 :math:`\beta = \alpha_t^2\sinh 2H` with :math:`\dot H = h` and :math:`\alpha_t = \alpha e^{-\lambda t}`.

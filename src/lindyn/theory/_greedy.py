@@ -3,7 +3,7 @@ r"""The greedy low-rank algorithm: the :math:`\sigma \to 0` saddle sequence of a
 Jacot et al. (2021, arXiv 2106.15933) conjecture that a deep linear network from vanishing
 initialisation visits saddles of rank 0, 1, 2, ...; each leg adds one hidden unit along the
 fastest escape direction of the last saddle, the top singular pair of :math:`-\nabla C`
-(``shared/theory/saddle.md`` §3.2–3.4; the same idea as Li, Luo & Lyu's greedy low-rank
+(the README's saddle notes §3.2–3.4; the same idea as Li, Luo & Lyu's greedy low-rank
 learning). For the teacher cost this is Eckart–Young; for matrix completion it is computed
 here by gradient flow on networks of width :math:`k = 1, 2, \dots`.
 """

@@ -38,7 +38,7 @@ def linear_curves(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Train loss and test error of least squares trained from 0, as :math:`d \to \infty`.
 
-    Convention of ``shared/theory/dln_dmft.md`` §2.8: design entries :math:`\mathcal N(0, 1/d)`,
+    Convention of the README's dln notes §2.8: design entries :math:`\mathcal N(0, 1/d)`,
     :math:`n/d = \delta`, teacher power :math:`\mathbb E\beta^{*2} =` ``signal``, noise :math:`\sigma`,
     loss :math:`\frac12\|y - X\beta\|^2`. With the decay :math:`g_t(x) = e^{-xt}` (flow) or
     :math:`(1 - x\,dt)^{t/dt}` (gradient descent, ``dt`` given), or, for the :math:`\theta`-scheme

@@ -2,7 +2,7 @@ r"""The self-consistent dynamics of two-layer linear networks (Tu, Aranguri & Ja
 
 For :math:`A_\theta = W_2W_1` trained by gradient flow on a cost :math:`C(A)` with gradient
 :math:`G = \nabla C(A)`, exactly :math:`\dot A = -(C_2G + GC_1)` with the Gram matrices
-:math:`C_1 = W_1^\top W_1`, :math:`C_2 = W_2W_2^\top` (``shared/theory/mixed.md`` §2.1). At width
+:math:`C_1 = W_1^\top W_1`, :math:`C_2 = W_2W_2^\top` (the README's mixed notes §2.1). At width
 :math:`w \gg d` from i.i.d. :math:`\mathcal N(0, \sigma^2)` weights they stay close to functions
 of :math:`A` itself, which closes the dynamics on :math:`A` (the paper's equation (1), §2.2):
 

@@ -1,6 +1,6 @@
 r"""Closed forms of the mixed dynamics: one aligned mode, the lazy and active optima, the phase lines.
 
-Conventions of ``shared/theory/mixed.md`` §1: cost :math:`\frac12\|A - Y\|_F^2`,
+Conventions of the README's mixed notes §1: cost :math:`\frac12\|A - Y\|_F^2`,
 :math:`Y = A^* + E` with unit-variance entries of :math:`A^*` (rank :math:`K`) and of the noise
 :math:`E`, :math:`\sigma^2 = d^{\gamma_{\sigma^2}}`, :math:`w = d^{\gamma_w}`,
 :math:`\tau = \sigma^2 w`, errors divided by :math:`d^2`.

@@ -1,7 +1,7 @@
 r"""Successive saddles and jump times of a diagonal linear network at vanishing initialisation.
 
 Pesme & Flammarion, *Saddle-to-Saddle Dynamics in Diagonal Linear Networks* (NeurIPS 2023,
-arXiv 2304.00488), Algorithm 1, Proposition 2 and Theorem 2; spec ``theory/saddle.md`` §5.3–5.5.
+arXiv 2304.00488), Algorithm 1, Proposition 2 and Theorem 2; the README's saddle notes §5.3–5.5.
 
 For :math:`\beta = u\odot v` trained by gradient flow on
 :math:`L(\beta) = \frac1{2n}\|X\beta - y\|^2` from :math:`u_0 = \sqrt2\,\alpha\mathbf 1`,

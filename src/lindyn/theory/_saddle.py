@@ -1,6 +1,6 @@
 r"""The saddle-to-saddle sequence of deep linear networks from small initialisation.
 
-Setting (Jacot et al. 2021, arXiv 2106.15933, in the notation of ``shared/theory/saddle.md`` §1): a depth-:math:`L`
+Setting (Jacot et al. 2021, arXiv 2106.15933, in the notation of the README's saddle notes §1): a depth-:math:`L`
 linear network :math:`A_\theta = W_L\cdots W_1` trained by gradient flow on a cost
 :math:`C(A) = \frac12\sum_{(i,j)\in\Omega}(A_{ij} - A^*_{ij})^2` (:class:`MatrixCost`; the
 teacher cost :math:`\frac12\|A - A^*\|_F^2` is the full mask), from entries i.i.d.

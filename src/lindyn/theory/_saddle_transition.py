@@ -1,7 +1,7 @@
 r"""The :math:`\gamma = 1` transition: is the start near a saddle or near a global minimum?
 
 For a deep linear network with entries i.i.d. :math:`\mathcal N(0, w^{-\gamma})` and the
-teacher cost :math:`\frac12\|A - A^*\|_F^2` (``shared/theory/saddle.md`` §2):
+teacher cost :math:`\frac12\|A - A^*\|_F^2` (the README's saddle notes §2):
 
 * the explicit saddle :math:`\theta^s = (0, W_2, \dots, W_{L-1}, 0)` (first and last layer
   zeroed; every gradient block contains one of them) lies at

@@ -7,7 +7,7 @@ For :math:`\beta = u\odot v`, :math:`L(\beta) = \frac1{2n}\|X\beta - y\|^2`, gra
 :math:`u_i = \sqrt2\alpha_i\cosh w_i`, :math:`v_i = \sqrt2\alpha_i\sinh w_i` with
 :math:`\dot w = -\nabla L(\beta)` and :math:`\beta_i = \alpha_i^2\sinh(2w_i)`. In accelerated
 time :math:`\tilde t = t/\ln(1/\alpha)` the dual variable :math:`z = w/\ln(1/\alpha)` obeys
-(Pesme & Flammarion 2023, §2 and eq. (4); spec ``theory/saddle.md`` §5.2, §5.7)
+(Pesme & Flammarion 2023, §2 and eq. (4); the README's saddle notes §5.2, §5.7)
 
 .. math::
     \dot z = -\nabla L(\beta(z)),\quad z(0) = 0,\qquad
