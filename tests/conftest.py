@@ -1,5 +1,13 @@
 """Strict test settings: float64 on (importing lindyn enables it), warnings are errors (pyproject)."""
 
+import os
+
+# A worker per core: one BLAS thread each (lindyn._threads), set before NumPy loads.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.update(
+        dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+    )
+
 import jax
 import numpy as np
 import pytest

@@ -155,6 +155,8 @@ def test_report_quick_on_chosen_sections(tmp_path):
     assert verdicts["linreg"]["value"] == "agree"  # exact theory, 3 seeds
     assert verdicts["pesme-limit"]["value"] == "agree"  # the flow nears the limit at its rate
     assert list(summary) == chosen  # all agree or are inconclusive: no reordering
+    seconds = json.loads(page.split('id="seconds">')[1].split("</script>")[0])
+    assert set(seconds) == set(chosen) and all(s > 0 for s in seconds.values())
 
 
 def test_capacity_table_json():

@@ -13,6 +13,7 @@ import pytest
 
 import lindyn
 import lindyn._registry
+import lindyn._threads
 import lindyn.data._gaussian
 import lindyn.experiments._run
 import lindyn.experiments.capacity
@@ -87,6 +88,7 @@ def test_readme_saddle_example_runs():
         lindyn.theory._dln_dmft,
         lindyn.report._build,
         lindyn.theory._stability,
+        lindyn._threads,
     ],
 )
 def test_docstring_examples(module):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from lindyn._progress import progress_bar
+from lindyn._threads import one_thread_children
 from lindyn.experiments import get, names, run
 from lindyn.figures import FigureResult, figure_names, get_figure
 from lindyn.plot import new_figure
@@ -60,7 +63,10 @@ def _run_parallel(tasks, out, quick, seeds, jobs, done, report) -> None:
     figures first (they take longest), filling ``done`` as they finish."""
     context = multiprocessing.get_context("spawn")
     order = sorted(tasks, key=lambda task: task[0] != "figure")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with (
+        one_thread_children(),  # one process per job: see lindyn._threads
+        ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool,
+    ):
         futures: dict[Future, tuple[str, str]] = {
             pool.submit(make_section, *task, out, quick, seeds): task for task in order
         }
@@ -73,14 +79,17 @@ def _run_parallel(tasks, out, quick, seeds, jobs, done, report) -> None:
 def make_section(kind: str, name: str, out: Path, quick: bool, seeds: int | None) -> Section:
     """Run the experiment (or draw the figure) ``name``, save it under ``out/<name>/`` and
     return its rendered section."""
+    start = time.perf_counter()
     if kind == "experiment":
         exp = get(name)
         result = run(exp, exp.config(quick=quick), seeds=seeds, throw=False)
         result.save(out / name)
-        return experiment_section(result)
-    drawn = _draw_figure(name, quick)
-    drawn.save(out / name)
-    return figure_section(drawn)
+        section = experiment_section(result)
+    else:
+        drawn = _draw_figure(name, quick)
+        drawn.save(out / name)
+        section = figure_section(drawn)
+    return dataclasses.replace(section, seconds=time.perf_counter() - start)
 
 
 def split_sections(only: str | None) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:

@@ -6,6 +6,7 @@ import dataclasses
 import html
 import inspect
 import json
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ class Section:
     message: str
     verdict: Verdict | None
     html: str
+    seconds: float = float("nan")  # wall time of the run or figure, saving included
 
     @property
     def rank(self) -> int:
@@ -127,13 +129,21 @@ def _figure_section(figure: FigureResult) -> str:
 """
 
 
+def _took(section: Section) -> str:
+    """The section's wall time after its name in the index (nothing when not measured)."""
+    if not math.isfinite(section.seconds):
+        return ""
+    return f' <small class="inconclusive">({section.seconds:.0f} s)</small>'
+
+
 def write_index(out: Path, sections: Sequence[Section], *, quick: bool) -> Path:
     """Write ``out/index.html`` for sections already saved under ``out/<name>/``: experiments,
     then figures, each in the order given with those that do not agree first."""
     sizes = "quick sizes" if quick else "full sizes"
     ordered = sorted(sections, key=lambda s: (s.kind != "experiment", s.rank))  # stable
-    toc = " · ".join(f'<a href="#{s.name}">{s.name}</a>' for s in ordered)
+    toc = " · ".join(f'<a href="#{s.name}">{s.name}</a>{_took(s)}' for s in ordered)
     summary = {s.name: s.status for s in ordered}
+    timings = {s.name: round(s.seconds, 1) for s in ordered if math.isfinite(s.seconds)}
     verdicts = {s.name: s.verdict.to_dict() if s.verdict is not None else None for s in ordered}
     disagree = [s.name for s in ordered if s.verdict is not None and s.verdict.value != "agree"]
     headline = (
@@ -145,7 +155,7 @@ def write_index(out: Path, sections: Sequence[Section], *, quick: bool) -> Path:
 <html><head><meta charset="utf-8"><title>lindyn report</title><style>{_STYLE}</style></head>
 <body><h1>lindyn report</h1>
 <p>Every registered experiment and figure at {sizes}: simulation and theory of the same
-configuration.</p>
+configuration (each name is followed by its wall time).</p>
 <p>Each experiment carries a verdict computed from its errors: <b>agree</b>, <b>disagree</b>,
 <b>outside validity</b> (the theory marks where it stops applying) or <b>inconclusive</b>;
 the reason follows it.</p>
@@ -154,6 +164,7 @@ the reason follows it.</p>
 {"".join(s.html for s in ordered)}
 <script type="application/json" id="summary">{json.dumps(summary)}</script>
 <script type="application/json" id="verdicts">{json.dumps(verdicts)}</script>
+<script type="application/json" id="seconds">{json.dumps(timings)}</script>
 </body></html>
 """
     return atomic_write_text(out / "index.html", page)

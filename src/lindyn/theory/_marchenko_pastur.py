@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -20,11 +21,20 @@ def mp_integral(delta: float, fn: Callable[[np.ndarray], np.ndarray], *, nodes: 
     """
     a, b = (1 - np.sqrt(delta)) ** 2, (1 + np.sqrt(delta)) ** 2
     c, r = (a + b) / 2, (b - a) / 2
-    theta, w = np.polynomial.legendre.leggauss(nodes)
-    theta = (theta + 1) * np.pi / 2
+    theta, w = _legendre(nodes)
     x = c + r * np.cos(theta)
     integrand = (r * np.sin(theta)) ** 2 / (2 * np.pi * delta * x) * fn(x)
     return float(np.sum(w * integrand) * np.pi / 2)
+
+
+@lru_cache(maxsize=8)
+def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre angles on [0, π] and weights on [-1, 1], computed once per size (the
+    eigen-solve behind them costs far more than the integral)."""
+    x, w = np.polynomial.legendre.leggauss(nodes)
+    theta = (x + 1) * np.pi / 2
+    theta.flags.writeable = w.flags.writeable = False
+    return theta, w
 
 
 def linear_curves(
