@@ -7,7 +7,9 @@ the same 49 tests took 452 s (829 s of CPU) with the default threads and 287 s (
 with one BLAS thread per process. (XLA's ``--xla_cpu_multi_thread_eigen=false`` does not change
 JAX's CPU threads: a 1500² matrix product used twice its wall time in CPU with or without it,
 so it is not set.) A single process keeps all of its threads. A local dask cluster's workers
-get the same variables from dask itself (``distributed.nanny.pre-spawn-environ``).
+get the same variables from dask itself (``distributed.nanny.pre-spawn-environ``). Inside one
+process whose NumPy is loaded, ``threadpoolctl.threadpool_limits(1)`` does the same for a block
+(the deep figures' DMFT solves, :mod:`lindyn.figures._deep`).
 """
 
 from __future__ import annotations
