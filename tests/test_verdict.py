@@ -176,6 +176,19 @@ def test_a_sweep_is_judged_where_its_theory_applies(codes, value, said):
     assert verdict.value == value and said in verdict.why
 
 
+def test_diverged_points_are_counted_not_judged():
+    """Past the stability edge a run has no curve to compare: its own verdict is inconclusive
+    (a non-finite simulation), and the sweep counts it apart instead of being inconclusive."""
+    from lindyn.sweep import sweep_verdict
+
+    verdict = sweep_verdict(_sweep([0, 2, 3, 3], status=["ok", "ok", "diverged", "ok"]))
+    assert verdict.value == "inconclusive" and "1 diverged" in verdict.why  # the ok point counts
+    verdict = sweep_verdict(_sweep([0, 2, 3], status=["ok", "ok", "diverged"]))
+    assert (
+        verdict.value == "agree" and "1 diverged" in verdict.why and "not judged" not in verdict.why
+    )
+
+
 def test_a_sweep_without_verdicts_is_not_judged():
     from lindyn.sweep import sweep_verdict
 

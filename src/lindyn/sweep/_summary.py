@@ -12,6 +12,8 @@ from lindyn.sweep._grid import describe_point
 from lindyn.sweep._store import FAILED
 from lindyn.sweep._task import VERDICT
 
+DIVERGED = "diverged"  # a point's status when its run diverged
+
 __all__ = ["summarize", "failures", "sweep_verdict"]
 
 
@@ -80,14 +82,17 @@ def sweep_verdict(ds: xr.Dataset) -> Verdict:
     """
     if VERDICT not in ds:
         return Verdict("inconclusive", "the sweep holds no verdicts (written before they were)")
-    codes = ds[VERDICT].values
+    diverged = np.asarray(ds["status"].values, dtype=object) == DIVERGED
+    codes = np.where(diverged, np.nan, ds[VERDICT].values)
     counts = {v: int(np.sum(codes == i)) for i, v in enumerate(VERDICTS)}
     total, judged = codes.size, sum(counts.values())
     parts = [f"{counts['agree']} of {total} points agree"]
     if counts["outside_validity"]:
         parts.append(f"{counts['outside_validity']} outside the theory's validity")
-    if judged < total:
-        parts.append(f"{total - judged} not judged")
+    if diverged.any():
+        parts.append(f"{int(diverged.sum())} diverged (past the stability edge, not compared)")
+    if judged + diverged.sum() < total:
+        parts.append(f"{total - judged - int(diverged.sum())} not judged")
     tally = ", ".join(parts)
     for value in ("disagree", "inconclusive"):
         if counts[value]:
