@@ -18,16 +18,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["CUTOFF", "NODES", "pieces", "rule", "gaussian_mean"]
+__all__ = ["CUTOFF", "NODES", "legendre", "pieces", "rule", "gaussian_mean"]
 
 CUTOFF = 12.0  # |z| beyond this weighs e^-72 under the normal density
 NODES = 96  # Gauss-Legendre nodes per piece
 
 
-@functools.cache
-def _legendre() -> tuple[np.ndarray, np.ndarray]:
-    """The :data:`NODES`-point Gauss–Legendre rule on [-1, 1], computed once (an eigenproblem)."""
-    x, w = np.polynomial.legendre.leggauss(NODES)
+@functools.lru_cache(maxsize=8)
+def legendre(nodes: int = NODES) -> tuple[np.ndarray, np.ndarray]:
+    """The ``nodes``-point Gauss–Legendre rule on [-1, 1], read-only, computed once per size
+    (an eigenproblem, which costs far more than the sums it serves)."""
+    x, w = np.polynomial.legendre.leggauss(nodes)
     x.flags.writeable = w.flags.writeable = False
     return x, w
 
@@ -35,7 +36,7 @@ def _legendre() -> tuple[np.ndarray, np.ndarray]:
 def pieces(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gauss–Legendre nodes and weights (normal density included) on ``[-12, 12]`` split at
     ``breaks`` (``(..., n)`` sorted inside the interval): ``(..., pieces * NODES)`` each."""
-    x, w = _legendre()
+    x, w = legendre()
     lo = np.concatenate([np.full((*breaks.shape[:-1], 1), -CUTOFF), breaks], axis=-1)
     hi = np.concatenate([breaks, np.full((*breaks.shape[:-1], 1), CUTOFF)], axis=-1)
     half = (hi - lo)[..., None] / 2

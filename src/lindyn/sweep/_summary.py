@@ -89,10 +89,10 @@ def sweep_verdict(ds: xr.Dataset) -> Verdict:
     parts = [f"{counts['agree']} of {total} points agree"]
     if counts["outside_validity"]:
         parts.append(f"{counts['outside_validity']} outside the theory's validity")
-    if diverged.any():
-        parts.append(f"{int(diverged.sum())} diverged (past the stability edge, not compared)")
-    if judged + diverged.sum() < total:
-        parts.append(f"{total - judged - int(diverged.sum())} not judged")
+    if n_diverged := int(diverged.sum()):
+        parts.append(f"{n_diverged} diverged (past the stability edge, not compared)")
+    if judged + n_diverged < total:
+        parts.append(f"{total - judged - n_diverged} not judged")
     tally = ", ".join(parts)
     for value in ("disagree", "inconclusive"):
         if counts[value]:

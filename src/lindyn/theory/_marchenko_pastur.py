@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
+
+from lindyn.models._gaussian import legendre
 
 __all__ = ["mp_integral", "linear_curves"]
 
@@ -21,20 +22,11 @@ def mp_integral(delta: float, fn: Callable[[np.ndarray], np.ndarray], *, nodes: 
     """
     a, b = (1 - np.sqrt(delta)) ** 2, (1 + np.sqrt(delta)) ** 2
     c, r = (a + b) / 2, (b - a) / 2
-    theta, w = _legendre(nodes)
+    u, w = legendre(nodes)  # cached: a lazy panel makes 600 of these integrals
+    theta = (u + 1) * np.pi / 2
     x = c + r * np.cos(theta)
     integrand = (r * np.sin(theta)) ** 2 / (2 * np.pi * delta * x) * fn(x)
     return float(np.sum(w * integrand) * np.pi / 2)
-
-
-@lru_cache(maxsize=8)
-def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre angles on [0, π] and weights on [-1, 1], computed once per size (the
-    eigen-solve behind them costs far more than the integral)."""
-    x, w = np.polynomial.legendre.leggauss(nodes)
-    theta = (x + 1) * np.pi / 2
-    theta.flags.writeable = w.flags.writeable = False
-    return theta, w
 
 
 def linear_curves(
